@@ -1,0 +1,269 @@
+//! HTTP plumbing: one hyper HTTP/1 server that answers both protocols.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::Call;
+use crate::error::{ApiError, ErrorCode};
+use crate::fault::{Fault, FaultPlan};
+use crate::fixture::{ACCOUNT_ID, Fixture};
+use crate::ops::{self, Operation};
+use crate::sigv4;
+use crate::wire::{self, Out, Protocol};
+
+/// GameLift requests are tiny; anything bigger is a client bug (or abuse).
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+const CBOR_PATH_PREFIX: &str = "/service/GameLift/operation/";
+const JSON_TARGET_PREFIX: &str = "GameLift.";
+
+/// State shared between the server task and the [`crate::Emulator`] handle.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) fixture: Mutex<Fixture>,
+    pub(crate) faults: Mutex<FaultPlan>,
+    pub(crate) calls: Mutex<Vec<Call>>,
+    request_seq: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(fixture: Fixture) -> Shared {
+        Shared {
+            fixture: Mutex::new(fixture),
+            ..Shared::default()
+        }
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the state is plain data that stays
+/// consistent even if a test's `with_fixture` closure panicked mid-edit, and
+/// the server must keep answering rather than panic in turn.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Accepts connections until `shutdown` resolves.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Typically EMFILE; back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// What to send back, before protocol encoding.
+enum Reply {
+    Ok(Out),
+    Err(ApiError),
+    Garbage,
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    let protocol = if path.starts_with("/service/") {
+        Protocol::Cbor
+    } else {
+        Protocol::Json
+    };
+    let operation = match protocol {
+        Protocol::Cbor => path.strip_prefix(CBOR_PATH_PREFIX).map(str::to_owned),
+        Protocol::Json => parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix(JSON_TARGET_PREFIX))
+            .map(str::to_owned),
+    };
+    let mut call = Call {
+        operation: operation.clone().unwrap_or_default(),
+        protocol,
+        region: String::new(),
+        access_key_id: String::new(),
+        body: Value::Null,
+        status: 0,
+    };
+
+    let reply = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            process(
+                shared,
+                &parts,
+                protocol,
+                operation.as_deref(),
+                &bytes,
+                &mut call,
+            )
+            .await
+        }
+        Err(e) => Reply::Err(ApiError::serialization(format!(
+            "could not read request body: {e}"
+        ))),
+    };
+
+    let request_id = request_id(shared.request_seq.fetch_add(1, Ordering::Relaxed));
+    let (status, body) = match &reply {
+        Reply::Ok(out) => (200, wire::encode(protocol, out)),
+        Reply::Err(err) => (err.code.status(), wire::encode_error(protocol, err)),
+        Reply::Garbage => (200, wire::GARBAGE.to_vec()),
+    };
+    if let Reply::Err(err) = &reply {
+        tracing::debug!(operation = %call.operation, %err, "request failed");
+    }
+    call.status = status;
+    lock(&shared.calls).push(call);
+
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(hyper::header::CONTENT_TYPE, protocol.content_type())
+        .header("x-amzn-RequestId", request_id);
+    if protocol == Protocol::Cbor {
+        builder = builder.header("smithy-protocol", "rpc-v2-cbor");
+    }
+    builder
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| {
+            let mut fallback = Response::new(Full::new(Bytes::new()));
+            *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            fallback
+        })
+}
+
+/// The request pipeline, in the order a real endpoint applies it:
+/// authentication, routing, decoding, throttling/faults, authorization, then
+/// the operation itself.
+async fn process(
+    shared: &Shared,
+    parts: &Parts,
+    protocol: Protocol,
+    operation: Option<&str>,
+    body: &[u8],
+    call: &mut Call,
+) -> Reply {
+    match sigv4::check(&parts.headers) {
+        Ok(signed) => {
+            call.region = signed.region;
+            call.access_key_id = signed.access_key_id;
+        }
+        Err((err, partial)) => {
+            call.region = partial.region;
+            call.access_key_id = partial.access_key_id;
+            return Reply::Err(err);
+        }
+    }
+
+    if parts.method != Method::POST {
+        return Reply::Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!(
+                "GameLift operations are POST requests, not {}",
+                parts.method
+            ),
+        ));
+    }
+    if protocol == Protocol::Cbor
+        && parts.headers.get("smithy-protocol").map(|v| v.as_bytes()) != Some(b"rpc-v2-cbor")
+    {
+        return Reply::Err(ApiError::serialization(
+            "RPC v2 CBOR requests must carry the header 'smithy-protocol: rpc-v2-cbor'",
+        ));
+    }
+    let Some(name) = operation else {
+        return Reply::Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            match protocol {
+                Protocol::Cbor => format!("expected a path like {CBOR_PATH_PREFIX}<Operation>"),
+                Protocol::Json => {
+                    format!("expected an X-Amz-Target header like {JSON_TARGET_PREFIX}<Operation>")
+                }
+            },
+        ));
+    };
+    let Some(op) = Operation::from_name(name) else {
+        return Reply::Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("{name} is not implemented by the GameLift emulator"),
+        ));
+    };
+
+    let input = match wire::decode_request(protocol, body) {
+        Ok(input) => input,
+        Err(err) => return Reply::Err(err),
+    };
+    call.body = input.clone();
+
+    // Bind the fault first so the lock is released before any await.
+    let fault = lock(&shared.faults).next(name);
+    match fault {
+        Some(Fault::Throttle) => {
+            return Reply::Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
+        }
+        Some(Fault::ServerError(status)) => {
+            return Reply::Err(ApiError::new(
+                ErrorCode::InternalService(status),
+                "Internal service error (injected by the GameLift emulator)",
+            ));
+        }
+        Some(Fault::Garbage) => return Reply::Garbage,
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        None => {}
+    }
+
+    let fixture = lock(&shared.fixture);
+    if fixture.unauthorized_operations.iter().any(|o| o == name) {
+        return Reply::Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            format!(
+                "User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform: gamelift:{name}"
+            ),
+        ));
+    }
+    match ops::execute(op, &fixture, &call.region, &input) {
+        Ok(out) => Reply::Ok(out),
+        Err(err) => Reply::Err(err),
+    }
+}
+
+/// UUID-shaped, unique per emulator, and deterministic for readable logs.
+fn request_id(seq: u64) -> String {
+    format!("e1a1e1a1-0000-4000-8000-{seq:012x}")
+}
