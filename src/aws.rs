@@ -1,0 +1,197 @@
+//! AWS set-up and error classification, as the AWS CLI does it.
+//!
+//! Configuration comes from aws-config's default chain, so `--profile`,
+//! `AWS_PROFILE`, SSO profiles, `credential_process`, `AWS_REGION` and the
+//! `AWS_ENDPOINT_URL[_GAMELIFT]` variables all behave as users expect from
+//! `aws`. The aws-sdk types stay in this module, `resolve` and `obtain`.
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_gamelift::config::http::HttpResponse;
+use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::cli::GlobalArgs;
+
+/// A failed AWS call, classified by what the user should do about it.
+/// Every message ends in the next step to take.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error(
+        "{op}: not found in {region}: {message}\n  \
+         check the ID, and the region: a fleet lives in one region (pass --region, or the fleet's ARN)"
+    )]
+    NotFound {
+        op: &'static str,
+        region: String,
+        message: String,
+    },
+
+    #[error(
+        "{op}: your credentials lack gamelift:{op}: {message}\n  \
+         ask your AWS administrator for gamelift:{op} on this fleet, or use a profile that has it (--profile)"
+    )]
+    Unauthorized { op: &'static str, message: String },
+
+    #[error(
+        "{op}: AWS rejected your credentials ({code}): {message}\n  \
+         refresh them (for SSO profiles: aws sso login --profile <name>) or check AWS_PROFILE / AWS_ACCESS_KEY_ID"
+    )]
+    BadCredentials {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+
+    #[error("{op}: GameLift refused the request: {message}")]
+    InvalidRequest { op: &'static str, message: String },
+
+    #[error(
+        "{op}: still throttled by GameLift after retrying\n  \
+         wait a few seconds and run the command again (AWS_MAX_ATTEMPTS raises the retry count)"
+    )]
+    Throttled { op: &'static str },
+
+    #[error(
+        "{op}: GameLift is unavailable at {endpoint}: {detail}\n  try again; if it persists, check https://health.aws.amazon.com/"
+    )]
+    Unavailable {
+        op: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+
+    #[error(
+        "{op}: could not read GameLift's response from {endpoint}: {detail}\n  check --endpoint-url / AWS_ENDPOINT_URL if you set one"
+    )]
+    BadResponse {
+        op: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Where and as whom GameLift calls go.
+#[derive(Clone)]
+pub struct GameLift {
+    pub client: aws_sdk_gamelift::Client,
+    pub region: String,
+    endpoint: String,
+}
+
+impl GameLift {
+    /// Builds a client from the AWS CLI-style options. `region` (a fleet ARN's
+    /// region) wins over `--region`, which wins over the profile/environment.
+    pub async fn connect(global: &GlobalArgs, region: Option<&str>) -> Result<Self, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &global.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region.or(global.region.as_deref()) {
+            loader = loader.region(Region::new(region.to_owned()));
+        }
+        let sdk_config = loader.load().await;
+        let region = sdk_config
+            .region()
+            .map(|r| r.to_string())
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                AwsError::Config(
+                    "no AWS region is set\n  pass --region, set AWS_REGION, set a region in your profile, or give the fleet as an ARN"
+                        .into(),
+                )
+            })?;
+        let mut config = aws_sdk_gamelift::config::Builder::from(&sdk_config);
+        if let Some(url) = &global.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        let endpoint = global
+            .endpoint_url
+            .clone()
+            .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
+            .unwrap_or_else(|| format!("gamelift.{region}.amazonaws.com"));
+        tracing::debug!(%region, %endpoint, profile = ?global.profile, "GameLift client ready");
+        Ok(Self {
+            client: aws_sdk_gamelift::Client::from_conf(config.build()),
+            region,
+            endpoint,
+        })
+    }
+
+    /// Turns an SDK error into what the user should do about it. `op` is the
+    /// API operation, which is also the IAM action's name.
+    pub fn classify<E>(&self, op: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let endpoint = self.endpoint.clone();
+        let message = err.message().unwrap_or("no message").to_owned();
+        match &err {
+            // A 2xx that lands here is a success body the SDK could not decode.
+            SdkError::ServiceError(se) if se.raw().status().is_success() => AwsError::BadResponse {
+                op,
+                endpoint,
+                detail: format!(
+                    "HTTP {} with a body that does not decode",
+                    se.raw().status().as_u16()
+                ),
+            },
+            SdkError::ServiceError(_) => {
+                let code = err.code().unwrap_or("Unknown").to_owned();
+                match code.as_str() {
+                    "NotFoundException" => AwsError::NotFound {
+                        op,
+                        region: self.region.clone(),
+                        message,
+                    },
+                    "UnauthorizedException" | "AccessDeniedException" => {
+                        AwsError::Unauthorized { op, message }
+                    }
+                    "UnrecognizedClientException"
+                    | "InvalidSignatureException"
+                    | "IncompleteSignatureException"
+                    | "MissingAuthenticationTokenException"
+                    | "InvalidClientTokenId"
+                    | "SignatureDoesNotMatch"
+                    | "ExpiredTokenException"
+                    | "ExpiredToken" => AwsError::BadCredentials { op, code, message },
+                    "InvalidRequestException"
+                    | "InvalidFleetStatusException"
+                    | "InvalidGameSessionStatusException"
+                    | "ValidationException" => AwsError::InvalidRequest { op, message },
+                    "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+                        AwsError::Throttled { op }
+                    }
+                    _ => AwsError::Unavailable {
+                        op,
+                        endpoint,
+                        detail: format!("{code}: {message}"),
+                    },
+                }
+            }
+            SdkError::TimeoutError(_) => AwsError::Unavailable {
+                op,
+                endpoint,
+                detail: "the request timed out".into(),
+            },
+            SdkError::DispatchFailure(_) => AwsError::Unavailable {
+                op,
+                endpoint,
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+            SdkError::ResponseError(_) => AwsError::BadResponse {
+                op,
+                endpoint,
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+            // Construction fails before anything is sent: most often because no
+            // credentials could be found or a profile is broken.
+            _ => AwsError::Config(format!(
+                "{op}: could not prepare the request: {}\n  \
+                 check your AWS credentials: --profile, AWS_PROFILE, or `aws sso login`",
+                DisplayErrorContext(&err)
+            )),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! One file per subcommand.
+
+pub mod connect;
+#[cfg(feature = "emulator")]
+pub mod demo;

@@ -1,0 +1,148 @@
+//! deliver: put a secret where the launcher needs it, and take it away again.
+//!
+//! Key files live in `<runtime dir>/keys`, named `<instance>.<pid>.pem` so
+//! that a later run can tell a key orphaned by a SIGKILLed run (its pid is
+//! gone) from one a concurrent session is still using.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::dirs;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error("cannot prepare the private directory for the key: {0}")]
+    Dir(#[source] io::Error),
+    #[error("cannot write the key file {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// The directory that holds key files while sessions run.
+pub struct KeyDir {
+    path: PathBuf,
+}
+
+impl KeyDir {
+    pub fn open() -> Result<Self, DeliverError> {
+        let path = dirs::runtime_dir().map_err(DeliverError::Dir)?.join("keys");
+        dirs::ensure_private_dir(&path).map_err(DeliverError::Dir)?;
+        Ok(Self { path })
+    }
+
+    /// Where the key for `name` would go in this process.
+    pub fn key_path(&self, name: &str) -> PathBuf {
+        self.path.join(format!("{name}.{}.pem", std::process::id()))
+    }
+
+    /// Removes key files whose owning process no longer exists: what a
+    /// SIGKILLed run (or a power cut) left behind. Keys of live runs stay.
+    pub fn sweep_stale(&self) {
+        let Ok(entries) = fs::read_dir(&self.path) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(owner_pid) else {
+                continue;
+            };
+            if !process_alive(pid) {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        tracing::info!(path = %entry.path().display(), pid, "removed a key left by an earlier run")
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %entry.path().display(), "could not remove a stale key: {e}")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `secret` to a new file readable by us alone. `O_EXCL` and
+    /// `O_NOFOLLOW` mean we never write through a file or symlink someone
+    /// else put in our way; the mode is set at creation, never widened.
+    pub fn write_key(&self, name: &str, secret: &SecretString) -> Result<SecretFile, DeliverError> {
+        let path = self.key_path(name);
+        let err = |source| DeliverError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(err)?;
+        // From here on the guard owns the path: any failure below removes it.
+        let guard = SecretFile { path: path.clone() };
+        let pem = secret.expose_secret().trim_end();
+        file.write_all(pem.as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .map_err(err)?;
+        file.sync_all().map_err(err)?;
+        tracing::debug!(path = %path.display(), "key written (0600)");
+        Ok(guard)
+    }
+}
+
+/// A file holding a secret. Dropping it removes the file, so every way out
+/// of a scope (return, `?`, panic unwinding) cleans up.
+#[derive(Debug)]
+pub struct SecretFile {
+    path: PathBuf,
+}
+
+impl SecretFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SecretFile {
+    fn drop(&mut self) {
+        match fs::remove_file(&self.path) {
+            Ok(()) => tracing::debug!(path = %self.path.display(), "key removed"),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %self.path.display(), "could not remove key file: {e}"),
+        }
+    }
+}
+
+/// `i-0123.4242.pem` → 4242.
+fn owner_pid(file_name: &str) -> Option<i32> {
+    let stem = file_name.strip_suffix(".pem")?;
+    stem.rsplit_once('.')?.1.parse().ok().filter(|pid| *pid > 0)
+}
+
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_pids() {
+        assert_eq!(owner_pid("i-0123456789abcdef0.4242.pem"), Some(4242));
+        assert_eq!(owner_pid("i-0123456789abcdef0.pem"), None);
+        assert_eq!(owner_pid("notes.txt"), None);
+        assert_eq!(owner_pid("x.0.pem"), None);
+    }
+
+    #[test]
+    fn liveness() {
+        assert!(process_alive(std::process::id() as i32));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        child.wait().unwrap();
+        assert!(!process_alive(pid));
+    }
+}

@@ -1,0 +1,79 @@
+//! Where this tool keeps things, and how it makes sure nobody else can read
+//! them. Locations follow the platform's conventions through `directories`
+//! (`XDG_RUNTIME_DIR`, `XDG_DATA_HOME`, … on Linux).
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use directories::ProjectDirs;
+
+fn project() -> io::Result<ProjectDirs> {
+    ProjectDirs::from("", "", "gamelift-access").ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no home directory to keep state in (set HOME)",
+        )
+    })
+}
+
+/// The per-user runtime directory for secrets: `$XDG_RUNTIME_DIR/gamelift-access`
+/// where the platform has one (tmpfs, private, cleared at logout), else
+/// `<tmp>/gamelift-access-<uid>`. Either way it is checked to be ours and 0700.
+pub fn runtime_dir() -> io::Result<PathBuf> {
+    let dir = match project()?.runtime_dir() {
+        Some(dir) => dir.to_owned(),
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        None => {
+            std::env::temp_dir().join(format!("gamelift-access-{}", unsafe { libc::geteuid() }))
+        }
+    };
+    ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Long-lived data, such as the per-fleet known_hosts files.
+pub fn data_dir() -> io::Result<PathBuf> {
+    let dir = project()?.data_dir().to_owned();
+    ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Creates `dir` (and parents) if needed, then insists that it is a real
+/// directory owned by us with mode 0700. A directory in a shared place like
+/// /tmp that someone else made, or a symlink planted there, is refused rather
+/// than trusted with a secret.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.file_type().is_dir() {
+        return Err(unsafe_dir(dir, "is not a directory (a symlink?)"));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if meta.uid() != unsafe { libc::geteuid() } {
+        return Err(unsafe_dir(dir, "belongs to another user"));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+fn unsafe_dir(dir: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!(
+            "refusing to keep secrets in {}: it {why}; remove it and try again",
+            dir.display()
+        ),
+    )
+}

@@ -1,0 +1,87 @@
+//! The one place where every module's error becomes the message a user reads
+//! and the exit code a script branches on. The codes are documented in
+//! README.md ("Exit codes"); keep the two in step.
+//!
+//! Our own failures use the sysexits(3) range (64–78) so that they rarely
+//! collide with a remote command's exit code, which `connect` passes through.
+
+use crate::resolve::ResolveError;
+use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Obtain(#[from] ObtainError),
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// A signal ended the run before or during the session; everything was
+    /// cleaned up. Exits 128 + the signal number, as a shell would report it.
+    #[error("interrupted by {name}; cleaned up")]
+    Interrupted { signal: i32, name: &'static str },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit codes, as documented in README.md.
+pub mod code {
+    /// A fleet or instance reference (or another argument) is malformed.
+    pub const USAGE: u8 = 64;
+    /// GameLift returned something unusable (a secret that is not a key, a
+    /// response that does not parse).
+    pub const BAD_DATA: u8 = 65;
+    /// The fleet or instance does not exist (in that region).
+    pub const NOT_FOUND: u8 = 68;
+    /// GameLift or the network failed (5xx, timeout, unreachable endpoint).
+    pub const UNAVAILABLE: u8 = 69;
+    /// Something else went wrong inside gamelift-access.
+    pub const SOFTWARE: u8 = 70;
+    /// A program we need (ssh) is not installed.
+    pub const TOOL_MISSING: u8 = 72;
+    /// A local file or directory could not be made safely.
+    pub const IO: u8 = 74;
+    /// Still throttled after the SDK's retries: wait and try again.
+    pub const THROTTLED: u8 = 75;
+    /// GameLift refused the request as invalid for this fleet or instance.
+    pub const INVALID_REQUEST: u8 = 76;
+    /// The credentials lack a permission, or were rejected.
+    pub const UNAUTHORIZED: u8 = 77;
+    /// AWS configuration is missing or wrong (region, profile, credentials).
+    pub const CONFIG: u8 = 78;
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Resolve(_) => code::USAGE,
+            Error::Aws(e) | Error::Obtain(ObtainError::Aws(e)) => e.exit_code(),
+            Error::Obtain(_) => code::BAD_DATA,
+            Error::Deliver(_) => code::IO,
+            Error::Launch(LaunchError::ToolMissing { .. }) => code::TOOL_MISSING,
+            Error::Launch(_) => code::IO,
+            Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
+            Error::Other(_) => code::SOFTWARE,
+        }
+    }
+}
+
+impl AwsError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            AwsError::NotFound { .. } => code::NOT_FOUND,
+            AwsError::Unauthorized { .. } | AwsError::BadCredentials { .. } => code::UNAUTHORIZED,
+            AwsError::InvalidRequest { .. } => code::INVALID_REQUEST,
+            AwsError::Throttled { .. } => code::THROTTLED,
+            AwsError::Unavailable { .. } => code::UNAVAILABLE,
+            AwsError::BadResponse { .. } => code::BAD_DATA,
+            AwsError::Config(_) => code::CONFIG,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! gamelift-access: one command onto an Amazon GameLift fleet instance.
+//!
+//! The pipeline is `resolve → obtain → deliver → launch → clean up`, one
+//! module per step; `commands/` holds one file per subcommand and
+//! `error.rs` is the one place errors become messages and exit codes.
+
+mod aws;
+mod cli;
+mod commands;
+mod deliver;
+mod dirs;
+mod error;
+mod launch;
+mod obtain;
+mod resolve;
+mod signals;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gamelift-access: cannot start the async runtime: {e}");
+            return ExitCode::from(error::code::SOFTWARE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Connect(args) => commands::connect::run(&cli.global, args).await,
+            #[cfg(feature = "emulator")]
+            Command::Demo(args) => commands::demo::run(&cli.global, args).await,
+        }
+    });
+    // Every guard (key files, child processes) has been dropped by now.
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("gamelift-access: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Diagnostics go to stderr. `-v` shows this tool's debug lines, `-vv` and
+/// `--debug` add the AWS SDK's; `GAMELIFT_ACCESS_LOG` takes an `EnvFilter`
+/// for anything finer. Colour only on a terminal, and never with `NO_COLOR`.
+fn init_tracing(global: &cli::GlobalArgs) {
+    let default = match (global.debug, global.verbose) {
+        (true, _) | (_, 2..) => "debug",
+        (_, 1) => "warn,gamelift_access=debug",
+        _ => "warn",
+    };
+    let filter =
+        EnvFilter::try_from_env("GAMELIFT_ACCESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(global.debug || global.verbose > 0)
+        .without_time()
+        .init();
+}
