@@ -132,10 +132,7 @@ impl GameLift {
             SdkError::ServiceError(se) if se.raw().status().is_success() => AwsError::BadResponse {
                 op,
                 endpoint,
-                detail: format!(
-                    "HTTP {} with a body that does not decode",
-                    se.raw().status().as_u16()
-                ),
+                detail: format!("HTTP {} with a body that does not decode", se.raw().status().as_u16()),
             },
             SdkError::ServiceError(_) => {
                 let code = err.code().unwrap_or("Unknown").to_owned();
@@ -145,9 +142,7 @@ impl GameLift {
                         region: self.region.clone(),
                         message,
                     },
-                    "UnauthorizedException" | "AccessDeniedException" => {
-                        AwsError::Unauthorized { op, message }
-                    }
+                    "UnauthorizedException" | "AccessDeniedException" => AwsError::Unauthorized { op, message },
                     "UnrecognizedClientException"
                     | "InvalidSignatureException"
                     | "IncompleteSignatureException"
@@ -160,9 +155,7 @@ impl GameLift {
                     | "InvalidFleetStatusException"
                     | "InvalidGameSessionStatusException"
                     | "ValidationException" => AwsError::InvalidRequest { op, message },
-                    "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
-                        AwsError::Throttled { op }
-                    }
+                    "ThrottlingException" | "Throttling" | "TooManyRequestsException" => AwsError::Throttled { op },
                     _ => AwsError::Unavailable {
                         op,
                         endpoint,

@@ -37,7 +37,7 @@ pub struct GlobalArgs {
     pub endpoint_url: Option<String>,
 
     /// Format of results on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
 
     /// More diagnostics on stderr (-v: this tool, -vv: also the AWS SDK).
@@ -52,15 +52,34 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
+    /// Aligned columns for people.
     #[default]
-    Text,
+    #[value(alias = "text")]
+    Table,
+    /// JSON for programs.
     Json,
+}
+
+/// `--sdk 4|5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SdkArg {
+    #[value(name = "4")]
+    V4,
+    #[value(name = "5")]
+    V5,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open a shell on a fleet instance (ssh for server SDK 4 Linux fleets).
     Connect(ConnectArgs),
+
+    /// List the fleets in a region: ID, name, status, compute type, OS, SDK
+    /// generation and locations.
+    Fleets(FleetsArgs),
+
+    /// List a fleet's instances (or computes) in every location.
+    Instances(InstancesArgs),
 
     /// Try it without an AWS account: a local GameLift emulator and a local
     /// sshd on 127.0.0.1, and a real `connect` between them.
@@ -70,23 +89,38 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// Fleet: a fleet ID (fleet-…, containerfleet-…) or a fleet ARN.
+    /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
     #[arg(value_name = "FLEET")]
     pub fleet: String,
 
-    /// Instance: an instance ID (i-…).
+    /// Instance: an instance ID, a compute name, an IP address or DNS name,
+    /// or a game session ID or ARN. Omitted: pick from a list (on a terminal).
     #[arg(value_name = "INSTANCE")]
-    pub instance: String,
+    pub instance: Option<String>,
 
-    /// Port to connect to on the instance.
-    #[arg(long, value_name = "N", default_value_t = 22)]
-    pub port: u16,
+    /// Port to connect to on the instance (ssh: 22).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
 
     /// Log in as this user instead of the one GameLift returns.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// Print the ssh command that would run, then stop: no key is written and
+    /// Server SDK generation, instead of asking the fleet's build: 4 uses
+    /// GetInstanceAccess (ssh/RDP), 5 uses GetComputeAccess (SSM).
+    #[arg(long, value_enum, value_name = "4|5")]
+    pub sdk: Option<SdkArg>,
+
+    /// On a container fleet, open a shell inside this container
+    /// (`docker exec`) rather than on the instance.
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Print the command that would run, then stop: no secret is written and
     /// no connection is made.
     #[arg(long)]
     pub print: bool,
@@ -94,6 +128,24 @@ pub struct ConnectArgs {
     /// Command to run on the instance, after `--`, exactly as ssh takes it.
     #[arg(last = true, value_name = "REMOTE COMMAND")]
     pub remote_command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetsArgs {
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstancesArgs {
+    /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[cfg(feature = "emulator")]

@@ -10,12 +10,8 @@ use std::path::{Path, PathBuf};
 use directories::ProjectDirs;
 
 fn project() -> io::Result<ProjectDirs> {
-    ProjectDirs::from("", "", "gamelift-access").ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "no home directory to keep state in (set HOME)",
-        )
-    })
+    ProjectDirs::from("", "", "gamelift-access")
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no home directory to keep state in (set HOME)"))
 }
 
 /// The per-user runtime directory for secrets: `$XDG_RUNTIME_DIR/gamelift-access`
@@ -25,9 +21,7 @@ pub fn runtime_dir() -> io::Result<PathBuf> {
     let dir = match project()?.runtime_dir() {
         Some(dir) => dir.to_owned(),
         // SAFETY: geteuid has no preconditions and cannot fail.
-        None => {
-            std::env::temp_dir().join(format!("gamelift-access-{}", unsafe { libc::geteuid() }))
-        }
+        None => std::env::temp_dir().join(format!("gamelift-access-{}", unsafe { libc::geteuid() })),
     };
     ensure_private_dir(&dir)?;
     Ok(dir)
@@ -40,16 +34,19 @@ pub fn data_dir() -> io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Cached metadata (no secrets), such as the fleet cache.
+pub fn cache_dir() -> io::Result<PathBuf> {
+    let dir = project()?.cache_dir().to_owned();
+    ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
 /// Creates `dir` (and parents) if needed, then insists that it is a real
 /// directory owned by us with mode 0700. A directory in a shared place like
 /// /tmp that someone else made, or a symlink planted there, is refused rather
 /// than trusted with a secret.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    match fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-    {
+    match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),

@@ -5,7 +5,7 @@
 //! Our own failures use the sysexits(3) range (64–78) so that they rarely
 //! collide with a remote command's exit code, which `connect` passes through.
 
-use crate::resolve::ResolveError;
+use crate::resolve::{RefError, ResolveError};
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +32,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, as documented in README.md.
 pub mod code {
-    /// A fleet or instance reference (or another argument) is malformed.
+    /// A fleet or instance reference (or another argument) is malformed or
+    /// ambiguous.
     pub const USAGE: u8 = 64;
     /// GameLift returned something unusable (a secret that is not a key, a
     /// response that does not parse).
     pub const BAD_DATA: u8 = 65;
-    /// The fleet or instance does not exist (in that region).
+    /// The fleet, alias, instance or game session does not exist (in that region).
     pub const NOT_FOUND: u8 = 68;
     /// GameLift or the network failed (5xx, timeout, unreachable endpoint).
     pub const UNAVAILABLE: u8 = 69;
@@ -49,7 +50,8 @@ pub mod code {
     pub const IO: u8 = 74;
     /// Still throttled after the SDK's retries: wait and try again.
     pub const THROTTLED: u8 = 75;
-    /// GameLift refused the request as invalid for this fleet or instance.
+    /// GameLift refused the request, or the fleet cannot be connected to
+    /// (not ACTIVE, an Anywhere fleet, a TERMINAL alias).
     pub const INVALID_REQUEST: u8 = 76;
     /// The credentials lack a permission, or were rejected.
     pub const UNAUTHORIZED: u8 = 77;
@@ -60,14 +62,38 @@ pub mod code {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Resolve(_) => code::USAGE,
+            Error::Resolve(e) => e.exit_code(),
             Error::Aws(e) | Error::Obtain(ObtainError::Aws(e)) => e.exit_code(),
+            Error::Obtain(ObtainError::NoSuchContainer { .. }) => code::USAGE,
             Error::Obtain(_) => code::BAD_DATA,
             Error::Deliver(_) => code::IO,
             Error::Launch(LaunchError::ToolMissing { .. }) => code::TOOL_MISSING,
             Error::Launch(_) => code::IO,
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Other(_) => code::SOFTWARE,
+        }
+    }
+}
+
+impl From<RefError> for Error {
+    fn from(e: RefError) -> Self {
+        Error::Resolve(e.into())
+    }
+}
+
+impl ResolveError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            ResolveError::Aws(e) => e.exit_code(),
+            ResolveError::Ref(_)
+            | ResolveError::Ambiguous { .. }
+            | ResolveError::Choose { .. }
+            | ResolveError::Mismatch(_) => code::USAGE,
+            ResolveError::NoSuchName { .. } | ResolveError::NoMatch(_) => code::NOT_FOUND,
+            ResolveError::TerminalAlias { .. } | ResolveError::NotActive { .. } | ResolveError::Anywhere { .. } => {
+                code::INVALID_REQUEST
+            }
+            ResolveError::Cancelled => 130,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `error.rs` is the one place errors become messages and exit codes.
 
 mod aws;
+mod cache;
 mod cli;
 mod commands;
 mod deliver;
@@ -12,6 +13,7 @@ mod dirs;
 mod error;
 mod launch;
 mod obtain;
+mod output;
 mod resolve;
 mod signals;
 
@@ -26,10 +28,7 @@ use cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gamelift-access: cannot start the async runtime: {e}");
@@ -39,6 +38,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Connect(args) => commands::connect::run(&cli.global, args).await,
+            Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
+            Command::Instances(args) => commands::instances::run(&cli.global, args).await,
             #[cfg(feature = "emulator")]
             Command::Demo(args) => commands::demo::run(&cli.global, args).await,
         }
@@ -62,10 +63,8 @@ fn init_tracing(global: &cli::GlobalArgs) {
         (_, 1) => "warn,gamelift_access=debug",
         _ => "warn",
     };
-    let filter =
-        EnvFilter::try_from_env("GAMELIFT_ACCESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let color = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let filter = EnvFilter::try_from_env("GAMELIFT_ACCESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

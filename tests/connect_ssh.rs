@@ -21,14 +21,12 @@ fn remote_output_arrives_and_exit_code_is_passed_through() {
     // One GetInstanceAccess per connect, signed for the configured region.
     let calls = w.emulator.calls_to("GetInstanceAccess");
     assert_eq!(calls.len(), 2);
-    assert!(calls.iter().all(|c| c.region == REGION
-        && c.body["FleetId"] == FLEET
-        && c.body["InstanceId"] == INSTANCE));
     assert!(
-        w.key_files().is_empty(),
-        "keys left behind: {:?}",
-        w.key_files()
+        calls
+            .iter()
+            .all(|c| c.region == REGION && c.body["FleetId"] == FLEET && c.body["InstanceId"] == INSTANCE)
     );
+    assert!(w.key_files().is_empty(), "keys left behind: {:?}", w.key_files());
 }
 
 #[test]
@@ -54,11 +52,7 @@ fn key_file_is_0600_in_a_0700_dir_while_ssh_runs_and_gone_after() {
     );
     assert_eq!(lines.next(), Some("700"));
     assert_eq!(mode(&w.dir.path().join("runtime/gamelift-access")), 0o700);
-    assert!(
-        w.key_files().is_empty(),
-        "keys left behind: {:?}",
-        w.key_files()
-    );
+    assert!(w.key_files().is_empty(), "keys left behind: {:?}", w.key_files());
 }
 
 /// A signal mid-session ends ssh and removes the key; we exit 128 + signal.
@@ -67,16 +61,10 @@ fn key_file_is_0600_in_a_0700_dir_while_ssh_runs_and_gone_after() {
 fn signals_mid_session_leave_no_key_and_no_secret_in_any_argv() {
     let w = World::with_sshd();
     let fragment = w.secret_fragment();
-    for (signal, expected) in [
-        (libc::SIGTERM, 143),
-        (libc::SIGHUP, 129),
-        (libc::SIGINT, 130),
-    ] {
+    for (signal, expected) in [(libc::SIGTERM, 143), (libc::SIGHUP, 129), (libc::SIGINT, 130)] {
         let mut cmd = w.connect(&["--", "echo ready; read line"]);
         // A live stdin pipe keeps the remote `read` waiting; ending the session closes it.
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
         // Held open until the run is over, so only the signal can end the session.
         let stdin = child.stdin.take();
@@ -86,10 +74,7 @@ fn signals_mid_session_leave_no_key_and_no_secret_in_any_argv() {
         assert_eq!(keys.len(), 1, "exactly one key while the session runs");
         assert_eq!(mode(&keys[0]), 0o600);
         for (proc, contents) in all_process_args_and_env() {
-            assert!(
-                !contents.contains(&fragment),
-                "the key is visible in /proc/{proc}"
-            );
+            assert!(!contents.contains(&fragment), "the key is visible in /proc/{proc}");
         }
 
         // SAFETY: kill(2) on our own child, which has not been reaped.
@@ -102,11 +87,7 @@ fn signals_mid_session_leave_no_key_and_no_secret_in_any_argv() {
             "signal {signal}; stderr: {}",
             text(&out.stderr)
         );
-        assert!(
-            text(&out.stderr).contains("interrupted"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
         assert!(
             w.key_files().is_empty(),
             "signal {signal} left a key: {:?}",
@@ -132,18 +113,11 @@ fn the_secret_appears_in_no_output_even_with_debug() {
         for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
             let s = text(stream);
             assert!(!s.contains(&fragment), "{flags:?}: the key is in {name}");
-            assert!(
-                !s.contains("PRIVATE KEY"),
-                "{flags:?}: a key header is in {name}"
-            );
+            assert!(!s.contains("PRIVATE KEY"), "{flags:?}: a key header is in {name}");
         }
         if flags.contains(&"--debug") {
             // Prove --debug really shows the SDK's request handling, so the check above means something.
-            assert!(
-                text(&out.stderr).contains("GetInstanceAccess"),
-                "{}",
-                text(&out.stderr)
-            );
+            assert!(text(&out.stderr).contains("GetInstanceAccess"), "{}", text(&out.stderr));
         }
     }
 }
@@ -159,10 +133,7 @@ fn print_shows_the_command_and_runs_nothing() {
         key.starts_with(&w.keys_dir().to_string_lossy().into_owned()) && key.ends_with(".pem"),
         "{argv:?}"
     );
-    let known_hosts = w
-        .dir
-        .path()
-        .join(format!("data/gamelift-access/known_hosts/{FLEET}"));
+    let known_hosts = w.dir.path().join(format!("data/gamelift-access/known_hosts/{FLEET}"));
     assert_eq!(
         argv[3..],
         [
@@ -192,34 +163,31 @@ fn print_shows_the_command_and_runs_nothing() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(
-        args[args.len() - 3..],
-        ["22", "--", "gl-user-remote@127.0.0.1"]
-    );
+    assert_eq!(args[args.len() - 3..], ["22", "--", "gl-user-remote@127.0.0.1"]);
 }
 
 #[test]
 fn malformed_references_make_no_api_call() {
     let w = World::without_sshd();
     for (fleet, instance, what) in [
-        ("my-fleet", INSTANCE, "expected a fleet ID"),
+        ("fleet-a_b", INSTANCE, "expected a fleet ID"),
         (
-            "arn:aws:gamelift:us-west-2:123456789012:alias/alias-1",
+            "arn:aws:gamelift:us-west-2:123456789012:build/build-1",
+            INSTANCE,
+            "expected a fleet ID",
+        ),
+        (
+            "arn:aws:gamelift:us-west-2:12345:alias/alias-1",
             INSTANCE,
             "expected a fleet ID",
         ),
         (FLEET, "i-XYZ", "expected an instance ID"),
-        (FLEET, "10.0.0.1", "expected an instance ID"),
+        (FLEET, "bad name!", "expected an instance ID"),
     ] {
         let mut cmd = w.cmd();
         cmd.args(["connect", fleet, instance]);
         let out = run(cmd);
-        assert_eq!(
-            code(out.status),
-            64,
-            "{fleet} {instance}: {}",
-            text(&out.stderr)
-        );
+        assert_eq!(code(out.status), 64, "{fleet} {instance}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains(what), "{}", text(&out.stderr));
     }
     assert!(
@@ -265,11 +233,7 @@ fn a_fleet_arn_region_wins_over_the_default_region() {
         .args(["connect", FLEET, INSTANCE, "--print"]);
     let out = run(cmd);
     assert_eq!(code(out.status), 68, "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("eu-west-1"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("eu-west-1"), "{}", text(&out.stderr));
 }
 
 /// Each failure class has its own exit code and a message with a next step.
@@ -278,30 +242,24 @@ fn errors_carry_their_documented_exit_codes() {
     let w = World::without_sshd();
     let connect = |instance: &str, env: &[(&str, &str)]| {
         let mut cmd = w.cmd();
-        cmd.args(["connect", FLEET, instance])
-            .envs(env.iter().copied());
+        cmd.args(["connect", FLEET, instance]).envs(env.iter().copied());
         let out = run(cmd);
         (code(out.status), text(&out.stderr))
     };
 
     let (c, err) = connect("i-00000000000000000", &[]);
     assert_eq!(c, 68, "{err}");
-    assert!(
-        err.contains("not found") && err.contains("check the ID"),
-        "{err}"
-    );
+    assert!(err.contains("not found") && err.contains("check the ID"), "{err}");
 
     w.emulator.inject("GetInstanceAccess", Fault::Throttle, 2);
     let (c, err) = connect(INSTANCE, &[("AWS_MAX_ATTEMPTS", "2")]);
     assert_eq!(c, 75, "{err}");
     assert!(
-        err.contains("throttled") && err.contains("try again")
-            || err.contains("run the command again"),
+        err.contains("throttled") && err.contains("try again") || err.contains("run the command again"),
         "{err}"
     );
 
-    w.emulator
-        .inject("GetInstanceAccess", Fault::ServerError(500), 2);
+    w.emulator.inject("GetInstanceAccess", Fault::ServerError(500), 2);
     let (c, err) = connect(INSTANCE, &[("AWS_MAX_ATTEMPTS", "2")]);
     assert_eq!(c, 69, "{err}");
 
@@ -318,18 +276,15 @@ fn errors_carry_their_documented_exit_codes() {
     let (c, err) = connect(INSTANCE, &[]);
     assert_eq!(c, 77, "{err}");
     assert!(err.contains("gamelift:GetInstanceAccess"), "{err}");
-    w.emulator
-        .with_fixture(|f| f.unauthorized_operations.clear());
+    w.emulator.with_fixture(|f| f.unauthorized_operations.clear());
 
-    w.emulator.with_fixture(|f| {
-        f.fleet_mut(FLEET).unwrap().compute_type = gamelift_emulator::ComputeType::Container
-    });
+    w.emulator
+        .with_fixture(|f| f.fleet_mut(FLEET).unwrap().compute_type = gamelift_emulator::ComputeType::Container);
     let (c, err) = connect(INSTANCE, &[]);
     assert_eq!(c, 76, "{err}");
     assert!(err.contains("GameLift refused"), "{err}");
-    w.emulator.with_fixture(|f| {
-        f.fleet_mut(FLEET).unwrap().compute_type = gamelift_emulator::ComputeType::Ec2
-    });
+    w.emulator
+        .with_fixture(|f| f.fleet_mut(FLEET).unwrap().compute_type = gamelift_emulator::ComputeType::Ec2);
 
     w.emulator.with_fixture(|f| {
         f.instance_mut(INSTANCE).unwrap().secret =
@@ -343,12 +298,16 @@ fn errors_carry_their_documented_exit_codes() {
     );
     assert!(w.key_files().is_empty());
 
-    // Every call above reached the emulator; the next one must not.
-    let before = w.emulator.calls().len();
+    // No secret is fetched when there is no ssh to use it.
+    let before = w.emulator.calls_to("GetInstanceAccess").len();
     let (c, err) = connect(INSTANCE, &[("PATH", "/nonexistent")]);
     assert_eq!(c, 72, "{err}");
     assert!(err.contains("install the OpenSSH client"), "{err}");
-    assert_eq!(w.emulator.calls().len(), before, "no API call without ssh");
+    assert_eq!(
+        w.emulator.calls_to("GetInstanceAccess").len(),
+        before,
+        "GetInstanceAccess without ssh"
+    );
 }
 
 #[test]
@@ -359,9 +318,7 @@ fn keys_left_by_a_killed_run_are_swept_at_the_next_start() {
     let dead_pid = dead.id();
     dead.wait().unwrap();
     let stale = w.keys_dir().join(format!("{INSTANCE}.{dead_pid}.pem"));
-    let live = w
-        .keys_dir()
-        .join(format!("{INSTANCE}.{}.pem", std::process::id()));
+    let live = w.keys_dir().join(format!("{INSTANCE}.{}.pem", std::process::id()));
     std::fs::write(&stale, "stale").unwrap();
     std::fs::write(&live, "in use by a live process").unwrap();
 

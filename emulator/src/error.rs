@@ -30,6 +30,16 @@ pub(crate) enum ErrorCode {
     IncompleteSignature,
     /// `Authorization` complete but scoped or formed wrongly.
     InvalidSignature,
+    /// An alias with TERMINAL routing was resolved.
+    TerminalRoutingStrategy,
+    /// SSM: the access key / session token is not one the emulator issued.
+    UnrecognizedClient,
+    /// SSM: the credentials do not allow this target.
+    AccessDenied,
+    /// SSM: no such session.
+    DoesNotExist,
+    /// SSM: a required parameter is missing or malformed.
+    Validation,
 }
 
 impl ErrorCode {
@@ -46,6 +56,11 @@ impl ErrorCode {
             ErrorCode::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ErrorCode::IncompleteSignature => "IncompleteSignatureException",
             ErrorCode::InvalidSignature => "InvalidSignatureException",
+            ErrorCode::TerminalRoutingStrategy => "TerminalRoutingStrategyException",
+            ErrorCode::UnrecognizedClient => "UnrecognizedClientException",
+            ErrorCode::AccessDenied => "AccessDeniedException",
+            ErrorCode::DoesNotExist => "DoesNotExistException",
+            ErrorCode::Validation => "ValidationException",
         }
     }
 
@@ -55,7 +70,9 @@ impl ErrorCode {
             ErrorCode::InvalidRequest
             | ErrorCode::NotFound
             | ErrorCode::Unauthorized
-            | ErrorCode::InternalService(_) => "com.amazonaws.gamelift",
+            | ErrorCode::InternalService(_)
+            | ErrorCode::TerminalRoutingStrategy => "com.amazonaws.gamelift",
+            ErrorCode::AccessDenied | ErrorCode::DoesNotExist => "com.amazonaws.ssm",
             _ => "com.amazon.coral.service",
         }
     }
@@ -65,9 +82,7 @@ impl ErrorCode {
     pub(crate) fn status(self) -> u16 {
         match self {
             ErrorCode::InternalService(status) => status,
-            ErrorCode::MissingAuthenticationToken
-            | ErrorCode::IncompleteSignature
-            | ErrorCode::InvalidSignature => 403,
+            ErrorCode::MissingAuthenticationToken | ErrorCode::IncompleteSignature | ErrorCode::InvalidSignature => 403,
             _ => 400,
         }
     }

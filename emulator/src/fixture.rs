@@ -52,6 +52,13 @@ pub struct Fixture {
     /// Operation names (e.g. `"GetInstanceAccess"`) the caller's IAM identity
     /// may not perform; they answer `UnauthorizedException`.
     pub unauthorized_operations: Vec<String>,
+    /// Aliases, each pointing at a fleet (SIMPLE) or nowhere (TERMINAL).
+    pub aliases: Vec<Alias>,
+    /// Computes of container fleets and of SDK 5 EC2 fleets (where the
+    /// compute name is the instance id).
+    pub computes: Vec<Compute>,
+    /// Game sessions, hosted on an instance or a compute.
+    pub game_sessions: Vec<GameSession>,
 }
 
 /// How a fleet's game servers are hosted. Decides which access API applies.
@@ -119,17 +126,33 @@ pub struct Fleet {
     /// Epoch seconds.
     #[serde(default = "default_creation_time")]
     pub creation_time: f64,
+    /// Remote locations (region codes such as `us-east-1`) besides the home
+    /// region.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<String>,
+    /// Inbound port permissions (DescribeFleetPortSettings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inbound_permissions: Vec<IpPermission>,
 }
 
 impl Fleet {
     /// The fleet's ARN, derived the way GameLift formats it when not given.
     pub fn arn(&self) -> String {
-        self.fleet_arn.clone().unwrap_or_else(|| {
-            format!(
-                "arn:aws:gamelift:{}:{ACCOUNT_ID}:fleet/{}",
-                self.region, self.fleet_id
-            )
-        })
+        self.fleet_arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:gamelift:{}:{ACCOUNT_ID}:fleet/{}", self.region, self.fleet_id))
+    }
+
+    /// The home region followed by the remote locations.
+    pub fn all_locations(&self) -> Vec<&str> {
+        std::iter::once(self.region.as_str())
+            .chain(self.locations.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Whether `location` is the home region or one of the remote locations.
+    pub fn has_location(&self, location: &str) -> bool {
+        self.region == location || self.locations.iter().any(|l| l == location)
     }
 
     /// Container fleets are recognised by compute type or by id prefix,
@@ -137,6 +160,175 @@ impl Fleet {
     pub fn is_container(&self) -> bool {
         self.compute_type == ComputeType::Container || self.fleet_id.starts_with("containerfleet-")
     }
+}
+
+/// One inbound port permission of a fleet (the API's `IpPermission`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpPermission {
+    /// First port of the range, 1..=60000.
+    pub from_port: i64,
+    /// Last port of the range, `from_port..=60000`.
+    pub to_port: i64,
+    /// IPv4 or IPv6 CIDR block, e.g. `203.0.113.0/24`.
+    pub ip_range: String,
+    /// `TCP` or `UDP`.
+    pub protocol: String,
+}
+
+impl IpPermission {
+    /// Convenience constructor.
+    pub fn new(from_port: i64, to_port: i64, ip_range: &str, protocol: &str) -> IpPermission {
+        IpPermission {
+            from_port,
+            to_port,
+            ip_range: ip_range.to_owned(),
+            protocol: protocol.to_owned(),
+        }
+    }
+}
+
+/// Where an alias routes players.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE", deny_unknown_fields)]
+pub enum RoutingStrategy {
+    /// To one fleet.
+    Simple {
+        /// The fleet the alias resolves to.
+        fleet_id: String,
+    },
+    /// Nowhere: resolving fails with TerminalRoutingStrategyException.
+    Terminal {
+        /// The message the exception carries.
+        message: String,
+    },
+}
+
+impl RoutingStrategy {
+    /// `SIMPLE` or `TERMINAL`.
+    pub fn type_str(&self) -> &'static str {
+        match self {
+            RoutingStrategy::Simple { .. } => "SIMPLE",
+            RoutingStrategy::Terminal { .. } => "TERMINAL",
+        }
+    }
+}
+
+/// A fleet alias.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alias {
+    /// `alias-<uuid>`.
+    pub alias_id: String,
+    /// Alias name (ListAliases filters on it exactly).
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Home region: only requests signed for it see the alias.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// SIMPLE (to a fleet) or TERMINAL (with a message).
+    pub routing: RoutingStrategy,
+    /// Epoch seconds.
+    #[serde(default = "default_creation_time")]
+    pub creation_time: f64,
+}
+
+impl Alias {
+    /// `arn:aws:gamelift:<region>:<account>:alias/<alias id>`.
+    pub fn arn(&self) -> String {
+        format!("arn:aws:gamelift:{}:{ACCOUNT_ID}:alias/{}", self.region, self.alias_id)
+    }
+}
+
+/// One container of a container-fleet compute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerAttribute {
+    /// Name from the container group definition, e.g. `game-server`.
+    pub container_name: String,
+    /// The Docker runtime id (64 hex digits).
+    pub container_runtime_id: String,
+}
+
+/// A compute resource: a container-fleet compute, or an SDK 5 EC2 fleet's
+/// instance seen through the compute APIs (then `compute_name` is the
+/// instance id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compute {
+    /// The owning fleet.
+    pub fleet_id: String,
+    /// Unique within the fleet.
+    pub compute_name: String,
+    /// Address of the compute.
+    pub ip_address: String,
+    /// Derived from the IP address and location when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_name: Option<String>,
+    /// Fleet location; the fleet's home region when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// ComputeStatus: PENDING, ACTIVE, TERMINATING or IMPAIRED.
+    #[serde(default = "default_active")]
+    pub status: String,
+    /// Falls back to the fleet's (then the build's) operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_system: Option<String>,
+    /// The EC2 instance the compute runs on: the SSM target of GetComputeAccess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Containers on the compute (container fleets only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_attributes: Vec<ContainerAttribute>,
+    /// Epoch seconds.
+    #[serde(default = "default_creation_time")]
+    pub creation_time: f64,
+}
+
+impl Compute {
+    /// `arn:aws:gamelift:<location>:<account>:compute/<compute name>`.
+    pub fn arn(&self, fleet: &Fleet) -> String {
+        format!(
+            "arn:aws:gamelift:{}:{ACCOUNT_ID}:compute/{}",
+            self.location.as_deref().unwrap_or(&fleet.region),
+            self.compute_name
+        )
+    }
+}
+
+/// A game session on an instance or a compute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GameSession {
+    /// Full ARN: `arn:aws:gamelift:<home region>::gamesession/<fleet id>/<id>`
+    /// (with `/<location>/` before the id for remote locations).
+    pub game_session_id: String,
+    /// The hosting fleet.
+    pub fleet_id: String,
+    /// Optional game session name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The hosting instance (EC2 fleets), giving IpAddress/DnsName.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// The hosting compute (container and SDK 5 fleets); takes precedence
+    /// over `instance_id` for IpAddress/DnsName, and is returned as ComputeName.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_name: Option<String>,
+    /// Fleet location; the fleet's home region when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// GameSessionStatus: ACTIVE, ACTIVATING, TERMINATED, TERMINATING, ERROR.
+    #[serde(default = "default_active")]
+    pub status: String,
+    /// Game port.
+    #[serde(default = "default_game_port")]
+    pub port: i64,
+    /// Epoch seconds.
+    #[serde(default = "default_creation_time")]
+    pub creation_time: f64,
 }
 
 /// A game server build.
@@ -178,12 +370,9 @@ pub struct Build {
 impl Build {
     /// The build's ARN, derived when not given.
     pub fn arn(&self) -> String {
-        self.build_arn.clone().unwrap_or_else(|| {
-            format!(
-                "arn:aws:gamelift:{}:{ACCOUNT_ID}:build/{}",
-                self.region, self.build_id
-            )
-        })
+        self.build_arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:gamelift:{}:{ACCOUNT_ID}:build/{}", self.region, self.build_id))
     }
 }
 
@@ -284,7 +473,130 @@ impl Fixture {
                 )));
             }
         }
+        self.validate_locations_and_aliases()?;
+        self.validate_computes_and_sessions()
+    }
+
+    fn validate_locations_and_aliases(&self) -> Result<(), FixtureError> {
+        let inconsistent = |m: String| Err(FixtureError::Inconsistent(m));
+        for fleet in &self.fleets {
+            let mut seen = HashSet::new();
+            for location in &fleet.locations {
+                if *location == fleet.region || !seen.insert(location.as_str()) {
+                    return inconsistent(format!(
+                        "fleet {} lists location {location} twice (the home region is implicit)",
+                        fleet.fleet_id
+                    ));
+                }
+            }
+        }
+        let mut alias_ids = HashSet::new();
+        for alias in &self.aliases {
+            if !alias.alias_id.starts_with("alias-") {
+                return inconsistent(format!("alias id {} does not start with 'alias-'", alias.alias_id));
+            }
+            if !alias_ids.insert(alias.alias_id.as_str()) {
+                return inconsistent(format!("duplicate alias_id {}", alias.alias_id));
+            }
+            if let RoutingStrategy::Simple { fleet_id } = &alias.routing
+                && self.fleet(fleet_id).is_none()
+            {
+                return inconsistent(format!("alias {} routes to unknown fleet {fleet_id}", alias.alias_id));
+            }
+        }
         Ok(())
+    }
+
+    fn validate_computes_and_sessions(&self) -> Result<(), FixtureError> {
+        let inconsistent = |m: String| Err(FixtureError::Inconsistent(m));
+        let mut compute_keys = HashSet::new();
+        for compute in &self.computes {
+            let Some(fleet) = self.fleet(&compute.fleet_id) else {
+                return inconsistent(format!(
+                    "compute {} belongs to unknown fleet {}",
+                    compute.compute_name, compute.fleet_id
+                ));
+            };
+            if !compute_keys.insert((compute.fleet_id.as_str(), compute.compute_name.as_str())) {
+                return inconsistent(format!(
+                    "duplicate compute {} in fleet {}",
+                    compute.compute_name, compute.fleet_id
+                ));
+            }
+            if let Some(location) = &compute.location
+                && !fleet.has_location(location)
+            {
+                return inconsistent(format!(
+                    "compute {} is in {location}, which is not a location of fleet {}",
+                    compute.compute_name, fleet.fleet_id
+                ));
+            }
+        }
+        let mut session_ids = HashSet::new();
+        for session in &self.game_sessions {
+            let id = &session.game_session_id;
+            let Some(fleet) = self.fleet(&session.fleet_id) else {
+                return inconsistent(format!(
+                    "game session {id} belongs to unknown fleet {}",
+                    session.fleet_id
+                ));
+            };
+            if !session_ids.insert(id.as_str()) {
+                return inconsistent(format!("duplicate game_session_id {id}"));
+            }
+            if let Some(location) = &session.location
+                && !fleet.has_location(location)
+            {
+                return inconsistent(format!(
+                    "game session {id} is in {location}, which is not a location of fleet {}",
+                    fleet.fleet_id
+                ));
+            }
+            if let Some(instance_id) = &session.instance_id
+                && !self
+                    .instances
+                    .iter()
+                    .any(|i| i.instance_id == *instance_id && i.fleet_id == fleet.fleet_id)
+            {
+                return inconsistent(format!(
+                    "game session {id} is hosted on {instance_id}, not an instance of fleet {}",
+                    fleet.fleet_id
+                ));
+            }
+            if let Some(name) = &session.compute_name
+                && self.compute(&fleet.fleet_id, name).is_none()
+            {
+                return inconsistent(format!(
+                    "game session {id} is hosted on {name}, not a compute of fleet {}",
+                    fleet.fleet_id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The alias with this id, in any region.
+    pub fn alias(&self, alias_id: &str) -> Option<&Alias> {
+        self.aliases.iter().find(|a| a.alias_id == alias_id)
+    }
+
+    /// The compute named `compute_name` in fleet `fleet_id`.
+    pub fn compute(&self, fleet_id: &str, compute_name: &str) -> Option<&Compute> {
+        self.computes
+            .iter()
+            .find(|c| c.fleet_id == fleet_id && c.compute_name == compute_name)
+    }
+
+    /// Mutable access to a compute, for tests that tweak it.
+    pub fn compute_mut(&mut self, fleet_id: &str, compute_name: &str) -> Option<&mut Compute> {
+        self.computes
+            .iter_mut()
+            .find(|c| c.fleet_id == fleet_id && c.compute_name == compute_name)
+    }
+
+    /// The game session with this id (its full ARN).
+    pub fn game_session(&self, game_session_id: &str) -> Option<&GameSession> {
+        self.game_sessions.iter().find(|g| g.game_session_id == game_session_id)
     }
 
     /// The fleet with this id, in any region.
@@ -309,13 +621,15 @@ impl Fixture {
 
     /// Mutable access to the instance with this id, e.g. to fill in a real key.
     pub fn instance_mut(&mut self, instance_id: &str) -> Option<&mut Instance> {
-        self.instances
-            .iter_mut()
-            .find(|i| i.instance_id == instance_id)
+        self.instances.iter_mut().find(|i| i.instance_id == instance_id)
     }
 
-    /// A small us-west-2 account covering the three cases the CLI tells
-    /// apart: SDK 4 Linux (SSH), SDK 4 Windows (RDP) and SDK 5 (SSM).
+    /// A small us-west-2 account covering the cases the CLI tells apart:
+    /// SDK 4 Linux (SSH), SDK 4 Windows (RDP), SDK 5 (SSM via
+    /// GetComputeAccess, with a second location `us-east-1`) and a managed
+    /// container fleet; plus a SIMPLE and a TERMINAL alias, inbound port
+    /// 22/TCP from 203.0.113.0/24 on the SDK 4 Linux fleet, and two game
+    /// sessions. See [`sample`] for every id.
     ///
     /// The Linux instance's `secret` is empty: callers generate a throwaway key
     /// pair and put the private half in, so no key is baked into the crate.
@@ -334,6 +648,8 @@ impl Fixture {
             instance_type: "c5.large".to_owned(),
             fleet_type: default_fleet_type(),
             creation_time: DEFAULT_CREATION_TIME,
+            locations: Vec::new(),
+            inbound_permissions: Vec::new(),
         };
         let build = |build_id: &str, name: &str, os: &str, sdk: &str| Build {
             build_id: build_id.to_owned(),
@@ -411,7 +727,140 @@ impl Fixture {
                 instance(sample::LINUX_SDK5_FLEET, sample::LINUX_SDK5_INSTANCE, ""),
             ],
             unauthorized_operations: Vec::new(),
+            aliases: Vec::new(),
+            computes: Vec::new(),
+            game_sessions: Vec::new(),
         }
+        .with_sample_extras()
+    }
+
+    /// The entries added to the sample after the first three fleets: aliases,
+    /// a remote location, computes, a container fleet and game sessions.
+    fn with_sample_extras(mut self) -> Fixture {
+        let region = DEFAULT_REGION;
+        if let Some(fleet) = self.fleet_mut(sample::LINUX_SDK4_FLEET) {
+            fleet.inbound_permissions = vec![IpPermission::new(22, 22, "203.0.113.0/24", "TCP")];
+        }
+        if let Some(fleet) = self.fleet_mut(sample::LINUX_SDK5_FLEET) {
+            fleet.locations = vec![sample::SDK5_REMOTE_LOCATION.to_owned()];
+        }
+        let mut remote = self
+            .instance(sample::LINUX_SDK5_INSTANCE)
+            .cloned()
+            .expect("the SDK 5 instance is part of the sample");
+        remote.instance_id = sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned();
+        remote.location = Some(sample::SDK5_REMOTE_LOCATION.to_owned());
+        self.instances.push(remote);
+
+        self.fleets.push(Fleet {
+            fleet_id: sample::CONTAINER_FLEET.to_owned(),
+            fleet_arn: None,
+            name: "containers".to_owned(),
+            description: None,
+            region: region.to_owned(),
+            status: default_active(),
+            build_id: None,
+            compute_type: ComputeType::Container,
+            operating_system: Some("AMAZON_LINUX_2023".to_owned()),
+            instance_type: default_instance_type(),
+            fleet_type: default_fleet_type(),
+            creation_time: DEFAULT_CREATION_TIME,
+            locations: Vec::new(),
+            inbound_permissions: Vec::new(),
+        });
+
+        self.aliases = vec![
+            Alias {
+                alias_id: sample::LINUX_SDK4_ALIAS.to_owned(),
+                name: sample::LINUX_SDK4_ALIAS_NAME.to_owned(),
+                description: Some("Live traffic for the SDK 4 Linux fleet".to_owned()),
+                region: region.to_owned(),
+                routing: RoutingStrategy::Simple {
+                    fleet_id: sample::LINUX_SDK4_FLEET.to_owned(),
+                },
+                creation_time: DEFAULT_CREATION_TIME + 60.0,
+            },
+            Alias {
+                alias_id: sample::TERMINAL_ALIAS.to_owned(),
+                name: sample::TERMINAL_ALIAS_NAME.to_owned(),
+                description: None,
+                region: region.to_owned(),
+                routing: RoutingStrategy::Terminal {
+                    message: sample::TERMINAL_ALIAS_MESSAGE.to_owned(),
+                },
+                creation_time: DEFAULT_CREATION_TIME + 120.0,
+            },
+        ];
+
+        let compute = |fleet_id: &str, name: &str, location: &str, instance_id: &str| Compute {
+            fleet_id: fleet_id.to_owned(),
+            compute_name: name.to_owned(),
+            ip_address: "127.0.0.1".to_owned(),
+            dns_name: None,
+            location: Some(location.to_owned()),
+            status: default_active(),
+            operating_system: None,
+            instance_id: Some(instance_id.to_owned()),
+            container_attributes: Vec::new(),
+            creation_time: DEFAULT_CREATION_TIME + 600.0,
+        };
+        let mut container = compute(
+            sample::CONTAINER_FLEET,
+            sample::CONTAINER_COMPUTE,
+            region,
+            sample::CONTAINER_INSTANCE,
+        );
+        container.container_attributes = vec![
+            ContainerAttribute {
+                container_name: "game-server".to_owned(),
+                container_runtime_id: sample::GAME_SERVER_CONTAINER_RUNTIME_ID.to_owned(),
+            },
+            ContainerAttribute {
+                container_name: "sidecar".to_owned(),
+                container_runtime_id: sample::SIDECAR_CONTAINER_RUNTIME_ID.to_owned(),
+            },
+        ];
+        self.computes = vec![
+            compute(
+                sample::LINUX_SDK5_FLEET,
+                sample::LINUX_SDK5_INSTANCE,
+                region,
+                sample::LINUX_SDK5_INSTANCE,
+            ),
+            compute(
+                sample::LINUX_SDK5_FLEET,
+                sample::LINUX_SDK5_REMOTE_INSTANCE,
+                sample::SDK5_REMOTE_LOCATION,
+                sample::LINUX_SDK5_REMOTE_INSTANCE,
+            ),
+            container,
+        ];
+
+        self.game_sessions = vec![
+            GameSession {
+                game_session_id: sample::LINUX_SDK4_GAME_SESSION.to_owned(),
+                fleet_id: sample::LINUX_SDK4_FLEET.to_owned(),
+                name: Some("sdk4-match".to_owned()),
+                instance_id: Some(sample::LINUX_SDK4_INSTANCE.to_owned()),
+                compute_name: None,
+                location: None,
+                status: default_active(),
+                port: default_game_port(),
+                creation_time: DEFAULT_CREATION_TIME + 900.0,
+            },
+            GameSession {
+                game_session_id: sample::LINUX_SDK5_REMOTE_GAME_SESSION.to_owned(),
+                fleet_id: sample::LINUX_SDK5_FLEET.to_owned(),
+                name: Some("sdk5-remote-match".to_owned()),
+                instance_id: Some(sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned()),
+                compute_name: Some(sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned()),
+                location: Some(sample::SDK5_REMOTE_LOCATION.to_owned()),
+                status: default_active(),
+                port: 7778,
+                creation_time: DEFAULT_CREATION_TIME + 960.0,
+            },
+        ];
+        self
     }
 }
 
@@ -435,8 +884,39 @@ pub mod sample {
     pub const LINUX_SDK5_FLEET: &str = "fleet-3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f";
     /// Its build (ServerSdkVersion 5.1.0).
     pub const LINUX_SDK5_BUILD: &str = "build-3c4d5e6f-7081-4c9d-8e0f-000000000005";
-    /// Its single instance, at 127.0.0.1, empty secret.
+    /// Its home-region (us-west-2) instance, at 127.0.0.1, empty secret. Also
+    /// the name of its compute there (SDK 5 EC2: compute name = instance id).
     pub const LINUX_SDK5_INSTANCE: &str = "i-0a1b2c3d4e5f60718";
+    /// The SDK 5 fleet's remote location.
+    pub const SDK5_REMOTE_LOCATION: &str = "us-east-1";
+    /// The SDK 5 fleet's instance (and compute) in `us-east-1`.
+    pub const LINUX_SDK5_REMOTE_INSTANCE: &str = "i-0a1b2c3d4e5f60719";
+    /// Alias `sdk4-linux-live`, SIMPLE routing to [`LINUX_SDK4_FLEET`].
+    pub const LINUX_SDK4_ALIAS: &str = "alias-5e6f7081-92a3-4b4c-8d5e-6f708192a3b4";
+    /// Its name.
+    pub const LINUX_SDK4_ALIAS_NAME: &str = "sdk4-linux-live";
+    /// Alias `retired`, TERMINAL routing.
+    pub const TERMINAL_ALIAS: &str = "alias-6f708192-a3b4-4c5d-9e6f-708192a3b4c5";
+    /// Its name.
+    pub const TERMINAL_ALIAS_NAME: &str = "retired";
+    /// The message ResolveAlias's TerminalRoutingStrategyException carries.
+    pub const TERMINAL_ALIAS_MESSAGE: &str = "This fleet has been retired.";
+    /// Managed container fleet named `containers` (no build).
+    pub const CONTAINER_FLEET: &str = "containerfleet-4d5e6f70-8192-4dae-9f10-3b4c5d6e7f80";
+    /// Its single compute, at 127.0.0.1.
+    pub const CONTAINER_COMPUTE: &str = "compute-c1";
+    /// The EC2 instance the container compute runs on: GetComputeAccess's Target.
+    pub const CONTAINER_INSTANCE: &str = "i-0c1d2e3f4a5b6c7d8";
+    /// Runtime id of the compute's `game-server` container.
+    pub const GAME_SERVER_CONTAINER_RUNTIME_ID: &str =
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    /// Runtime id of the compute's `sidecar` container.
+    pub const SIDECAR_CONTAINER_RUNTIME_ID: &str = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+    /// Game session on [`LINUX_SDK4_INSTANCE`] (home region), port 7777.
+    pub const LINUX_SDK4_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/gsess-11111111-2222-4333-8444-555555555555";
+    /// Game session on the SDK 5 fleet's us-east-1 compute, port 7778. Remote
+    /// location ids carry the location: `.../gamesession/<fleet>/<location>/<id>`.
+    pub const LINUX_SDK5_REMOTE_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f/us-east-1/gsess-66666666-7777-4888-9999-aaaaaaaaaaaa";
 }
 
 fn default_region() -> String {
@@ -463,6 +943,9 @@ fn default_user() -> String {
 fn default_creation_time() -> f64 {
     DEFAULT_CREATION_TIME
 }
+fn default_game_port() -> i64 {
+    7777
+}
 
 #[cfg(test)]
 mod tests {
@@ -481,10 +964,7 @@ mod tests {
         assert_eq!(fleet.region, "us-west-2");
         assert_eq!(fleet.status, "ACTIVE");
         assert!(fleet.is_container());
-        assert_eq!(
-            fleet.arn(),
-            "arn:aws:gamelift:us-west-2:123456789012:fleet/fleet-abc"
-        );
+        assert_eq!(fleet.arn(), "arn:aws:gamelift:us-west-2:123456789012:fleet/fleet-abc");
         assert_eq!(fixture.instances[0].user_name, "gl-user-remote");
     }
 
@@ -502,6 +982,33 @@ mod tests {
         )
         .expect_err("orphan instance");
         assert!(matches!(err, FixtureError::Inconsistent(_)), "{err}");
+    }
+
+    #[test]
+    fn sample_is_consistent_and_new_entities_are_checked() {
+        let sample = Fixture::sample();
+        sample.validate().expect("sample validates");
+        assert_eq!(sample.fleets.len(), 4);
+        let mut bad = sample.clone();
+        bad.computes[0].location = Some("eu-central-1".to_owned());
+        assert!(bad.validate().is_err());
+        let mut bad = sample.clone();
+        bad.aliases[0].routing = RoutingStrategy::Simple {
+            fleet_id: "fleet-missing".to_owned(),
+        };
+        assert!(bad.validate().is_err());
+        let mut bad = sample.clone();
+        bad.game_sessions[0].compute_name = Some("nope".to_owned());
+        assert!(bad.validate().is_err());
+        let mut bad = sample;
+        bad.fleets[0].locations = vec!["us-west-2".to_owned()];
+        assert!(bad.validate().is_err());
+
+        let alias: Alias = serde_json::from_str(
+            r#"{"alias_id": "alias-1", "name": "x", "routing": {"type": "TERMINAL", "message": "gone"}}"#,
+        )
+        .expect("alias JSON");
+        assert_eq!(alias.routing.type_str(), "TERMINAL");
     }
 
     #[test]

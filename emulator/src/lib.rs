@@ -8,6 +8,17 @@
 //! checks SigV4 structurally, answers from an editable [`Fixture`], can inject
 //! [`Fault`]s, and records every request as a [`Call`].
 //!
+//! The same port also serves the two AWS Systems Manager operations an SSM
+//! connection needs (`AmazonSSM.StartSession` / `TerminateSession`,
+//! awsJson1_1, signed for `ssm`), accepting only credentials that
+//! GetComputeAccess issued, and an unsigned `GET /checkip` public-IP lookup.
+//!
+//! GameLift operations: GetInstanceAccess, DescribeInstances,
+//! DescribeFleetAttributes, DescribeBuild, ListFleets, ListAliases,
+//! ResolveAlias, DescribeFleetLocationAttributes, ListCompute,
+//! DescribeCompute, DescribeGameSessions, GetComputeAccess,
+//! DescribeFleetPortSettings, UpdateFleetPortSettings.
+//!
 //! ```no_run
 //! use gamelift_emulator::{Emulator, Fault, Fixture};
 //!
@@ -25,6 +36,7 @@ mod ops;
 mod server;
 mod sigv4;
 pub mod sshd;
+mod state;
 mod wire;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -35,7 +47,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 pub use fault::Fault;
-pub use fixture::{Build, ComputeType, Fixture, FixtureError, Fleet, Instance};
+pub use fixture::{
+    Alias, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession, Instance,
+    IpPermission, RoutingStrategy,
+};
+pub use state::{IssuedCredentials, SsmSession};
 pub use wire::Protocol;
 
 use server::{Shared, lock};
@@ -43,7 +59,11 @@ use server::{Shared, lock};
 /// One request as the emulator saw it, for tests to assert on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {
-    /// Operation name (`GetInstanceAccess`); empty if none could be found.
+    /// Signing name of the service addressed: `gamelift` or `ssm`.
+    #[serde(default)]
+    pub service: String,
+    /// Operation name (`GetInstanceAccess`, `StartSession`); empty if none
+    /// could be found.
     pub operation: String,
     /// The wire protocol used.
     pub protocol: Protocol,
@@ -85,9 +105,7 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
 
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let listener = {
             let _entered = runtime.enter();
             tokio::net::TcpListener::from_std(listener)?
@@ -163,6 +181,61 @@ impl Emulator {
     /// A copy of the live fixture.
     pub fn fixture(&self) -> Fixture {
         lock(&self.shared.fixture).clone()
+    }
+
+    /// How many DescribeFleetPortSettings calls after an
+    /// UpdateFleetPortSettings still report `UpdateStatus: PENDING_UPDATE`
+    /// (with the old permissions) before the update takes effect. Default 1;
+    /// 0 applies updates immediately. Affects later updates only.
+    pub fn set_port_update_delay(&self, polls: usize) {
+        lock(&self.shared.state).port_update_delay = polls;
+    }
+
+    /// The fleet's inbound permissions in effect now (a pending update is
+    /// not included until a DescribeFleetPortSettings call applies it);
+    /// empty for an unknown fleet.
+    pub fn inbound_permissions(&self, fleet_id: &str) -> Vec<IpPermission> {
+        lock(&self.shared.fixture)
+            .fleet(fleet_id)
+            .map(|f| f.inbound_permissions.clone())
+            .unwrap_or_default()
+    }
+
+    /// The permissions a not-yet-applied UpdateFleetPortSettings will set,
+    /// if one is pending for the fleet.
+    pub fn pending_inbound_permissions(&self, fleet_id: &str) -> Option<Vec<IpPermission>> {
+        lock(&self.shared.state)
+            .pending_ports
+            .get(fleet_id)
+            .map(|p| p.permissions.clone())
+    }
+
+    /// What `GET /checkip` answers: `Some(ip)` → 200 with `ip` and a newline
+    /// as `text/plain`; `None` (the default) → 503. The endpoint is unsigned
+    /// and not recorded as a [`Call`].
+    pub fn set_public_ip(&self, ip: Option<String>) {
+        lock(&self.shared.state).public_ip = ip;
+    }
+
+    /// The URL of the public-IP lookup endpoint: `http://127.0.0.1:PORT/checkip`.
+    pub fn checkip_url(&self) -> String {
+        format!("{}{}", self.endpoint(), server::CHECKIP_PATH)
+    }
+
+    /// How many `GET /checkip` requests were served.
+    pub fn public_ip_lookups(&self) -> usize {
+        lock(&self.shared.state).public_ip_lookups
+    }
+
+    /// Every credential set GetComputeAccess issued, oldest first. They stay
+    /// valid for SSM StartSession for the emulator's lifetime.
+    pub fn issued_compute_credentials(&self) -> Vec<IssuedCredentials> {
+        lock(&self.shared.state).issued.clone()
+    }
+
+    /// SSM sessions started (and possibly terminated), oldest first.
+    pub fn ssm_sessions(&self) -> Vec<SsmSession> {
+        lock(&self.shared.state).ssm_sessions.clone()
     }
 }
 

@@ -12,8 +12,9 @@ use gamelift_emulator::{Emulator, Fixture};
 
 const USAGE: &str = "usage: gamelift-emulator [--port N] [--fixture FILE.json]\n\
 \n\
-Serves an emulated Amazon GameLift API (RPC v2 CBOR and awsJson1_1) on\n\
-127.0.0.1. Without --fixture, serves the built-in sample account (us-west-2).\n\
+Serves an emulated Amazon GameLift API (RPC v2 CBOR and awsJson1_1), SSM\n\
+StartSession/TerminateSession and GET /checkip on 127.0.0.1. Without\n\
+--fixture, serves the built-in sample account (us-west-2).\n\
 --port 0 (the default) picks a free port.";
 
 struct Args {
@@ -23,10 +24,7 @@ struct Args {
 
 /// Hand-rolled because two flags do not justify a parser dependency.
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut parsed = Args {
-        port: 0,
-        fixture: None,
-    };
+    let mut parsed = Args { port: 0, fixture: None };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
@@ -42,9 +40,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             "-h" | "--help" => return Ok(None),
             "--port" => {
                 let v = value("--port")?;
-                parsed.port = v
-                    .parse()
-                    .map_err(|_| format!("--port: '{v}' is not a port number"))?;
+                parsed.port = v.parse().map_err(|_| format!("--port: '{v}' is not a port number"))?;
             }
             "--fixture" => parsed.fixture = Some(value("--fixture")?),
             other => return Err(format!("unexpected argument '{other}'")),
@@ -78,10 +74,7 @@ fn main() -> ExitCode {
     let emulator = match Emulator::start_on(fixture, args.port) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!(
-                "gamelift-emulator: cannot listen on 127.0.0.1:{}: {e}",
-                args.port
-            );
+            eprintln!("gamelift-emulator: cannot listen on 127.0.0.1:{}: {e}", args.port);
             return ExitCode::FAILURE;
         }
     };
@@ -101,9 +94,7 @@ fn main() -> ExitCode {
 
 /// Blocks until SIGINT or SIGTERM.
 fn wait_for_signal() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         #[cfg(unix)]
         {

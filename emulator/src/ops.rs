@@ -8,7 +8,29 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::fixture::{Build, ComputeType, Fixture, Fleet, Instance};
+use crate::state::RuntimeState;
 use crate::wire::{Obj, Out};
+
+mod compute;
+mod fleets;
+mod ssm;
+
+/// The signing name of the service an operation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    GameLift,
+    Ssm,
+}
+
+impl Service {
+    /// SigV4 signing name, also the IAM action prefix.
+    pub(crate) fn signing_name(self) -> &'static str {
+        match self {
+            Service::GameLift => "gamelift",
+            Service::Ssm => "ssm",
+        }
+    }
+}
 
 /// The operations the emulator implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,38 +39,80 @@ pub(crate) enum Operation {
     DescribeInstances,
     DescribeFleetAttributes,
     DescribeBuild,
+    ListFleets,
+    ListAliases,
+    ResolveAlias,
+    DescribeFleetLocationAttributes,
+    ListCompute,
+    DescribeCompute,
+    DescribeGameSessions,
+    GetComputeAccess,
+    DescribeFleetPortSettings,
+    UpdateFleetPortSettings,
+    StartSession,
+    TerminateSession,
 }
 
 impl Operation {
-    pub(crate) fn from_name(name: &str) -> Option<Operation> {
-        Some(match name {
-            "GetInstanceAccess" => Operation::GetInstanceAccess,
-            "DescribeInstances" => Operation::DescribeInstances,
-            "DescribeFleetAttributes" => Operation::DescribeFleetAttributes,
-            "DescribeBuild" => Operation::DescribeBuild,
+    pub(crate) fn from_name(service: Service, name: &str) -> Option<Operation> {
+        Some(match (service, name) {
+            (Service::GameLift, "GetInstanceAccess") => Operation::GetInstanceAccess,
+            (Service::GameLift, "DescribeInstances") => Operation::DescribeInstances,
+            (Service::GameLift, "DescribeFleetAttributes") => Operation::DescribeFleetAttributes,
+            (Service::GameLift, "DescribeBuild") => Operation::DescribeBuild,
+            (Service::GameLift, "ListFleets") => Operation::ListFleets,
+            (Service::GameLift, "ListAliases") => Operation::ListAliases,
+            (Service::GameLift, "ResolveAlias") => Operation::ResolveAlias,
+            (Service::GameLift, "DescribeFleetLocationAttributes") => Operation::DescribeFleetLocationAttributes,
+            (Service::GameLift, "ListCompute") => Operation::ListCompute,
+            (Service::GameLift, "DescribeCompute") => Operation::DescribeCompute,
+            (Service::GameLift, "DescribeGameSessions") => Operation::DescribeGameSessions,
+            (Service::GameLift, "GetComputeAccess") => Operation::GetComputeAccess,
+            (Service::GameLift, "DescribeFleetPortSettings") => Operation::DescribeFleetPortSettings,
+            (Service::GameLift, "UpdateFleetPortSettings") => Operation::UpdateFleetPortSettings,
+            (Service::Ssm, "StartSession") => Operation::StartSession,
+            (Service::Ssm, "TerminateSession") => Operation::TerminateSession,
             _ => return None,
         })
     }
 }
 
-/// Runs one operation for a caller whose signature is scoped to `region`.
-pub(crate) fn execute(
-    op: Operation,
-    fixture: &Fixture,
-    region: &str,
-    body: &Value,
-) -> Result<Out, ApiError> {
+/// Everything an operation may read or change, for a caller whose signature
+/// is scoped to `region` with `access_key_id`.
+pub(crate) struct Ctx<'a> {
+    pub(crate) fx: &'a mut Fixture,
+    pub(crate) state: &'a mut RuntimeState,
+    pub(crate) region: &'a str,
+    pub(crate) access_key_id: &'a str,
+    /// The `X-Amz-Security-Token` header, if any.
+    pub(crate) session_token: Option<&'a str>,
+}
+
+/// Runs one operation.
+pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<Out, ApiError> {
     let input = Input::new(body)?;
+    let region = ctx.region;
     match op {
-        Operation::GetInstanceAccess => get_instance_access(fixture, region, &input),
-        Operation::DescribeInstances => describe_instances(fixture, region, &input),
-        Operation::DescribeFleetAttributes => describe_fleet_attributes(fixture, region, &input),
-        Operation::DescribeBuild => describe_build(fixture, region, &input),
+        Operation::GetInstanceAccess => get_instance_access(ctx.fx, region, &input),
+        Operation::DescribeInstances => describe_instances(ctx.fx, region, &input),
+        Operation::DescribeFleetAttributes => describe_fleet_attributes(ctx.fx, region, &input),
+        Operation::DescribeBuild => describe_build(ctx.fx, region, &input),
+        Operation::ListFleets => fleets::list_fleets(ctx.fx, region, &input),
+        Operation::ListAliases => fleets::list_aliases(ctx.fx, region, &input),
+        Operation::ResolveAlias => fleets::resolve_alias(ctx.fx, region, &input),
+        Operation::DescribeFleetLocationAttributes => fleets::describe_fleet_location_attributes(ctx, &input),
+        Operation::DescribeFleetPortSettings => fleets::describe_fleet_port_settings(ctx, &input),
+        Operation::UpdateFleetPortSettings => fleets::update_fleet_port_settings(ctx, &input),
+        Operation::ListCompute => compute::list_compute(ctx.fx, region, &input),
+        Operation::DescribeCompute => compute::describe_compute(ctx.fx, region, &input),
+        Operation::DescribeGameSessions => compute::describe_game_sessions(ctx.fx, region, &input),
+        Operation::GetComputeAccess => compute::get_compute_access(ctx, &input),
+        Operation::StartSession => ssm::start_session(ctx, &input),
+        Operation::TerminateSession => ssm::terminate_session(ctx, &input),
     }
 }
 
-const FLEET_ID_OR_ARN_PATTERN: &str =
-    r"^[a-z]*fleet-[a-zA-Z0-9\-]+$|^arn:.*:[a-z]*fleet\/[a-z]*fleet-[a-zA-Z0-9\-]+$";
+const FLEET_ID_OR_ARN_PATTERN: &str = r"^[a-z]*fleet-[a-zA-Z0-9\-]+$|^arn:.*:[a-z]*fleet\/[a-z]*fleet-[a-zA-Z0-9\-]+$";
 const INSTANCE_ID_PATTERN: &str = r"[a-zA-Z0-9\.-]+";
 const BUILD_ID_OR_ARN_PATTERN: &str = r"^build-\S+|^arn:.*:build\/build-\S+";
 const LOCATION_PATTERN: &str = r"^[A-Za-z0-9\-]+";
@@ -93,26 +157,29 @@ fn describe_instances(fx: &Fixture, region: &str, input: &Input) -> Result<Out, 
         .transpose()?;
     let limit = input.limit()?;
     let next_token = input.next_token()?;
-    let location = input.opt_str("Location")?;
-    if let Some(loc) = location {
-        let ok = !loc.is_empty()
-            && loc.len() <= 64
-            && loc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !ok {
-            return Err(pattern_error(loc, "Location", LOCATION_PATTERN));
-        }
-    }
+    let location = input.location("Location")?;
 
     let fleet = find_fleet(fx, region, fleet_ref)?;
+    // Like the service: without Location, only home-region instances.
+    let location = location.unwrap_or(&fleet.region);
     if let Some(id) = instance_id {
-        find_instance(fx, fleet, id)?;
+        let instance = find_instance(fx, fleet, id)?;
+        if instance_location(fleet, instance) != location {
+            // Emulator choice: an instance outside the requested (or
+            // defaulted) location is reported as not found, so a client
+            // that forgets Location for a remote instance notices.
+            return Err(ApiError::not_found(format!(
+                "Instance {id} not found in fleet {} location {location}.",
+                fleet.fleet_id
+            )));
+        }
     }
     let matching: Vec<&Instance> = fx
         .instances
         .iter()
         .filter(|i| i.fleet_id == fleet.fleet_id)
         .filter(|i| instance_id.is_none_or(|id| i.instance_id == id))
-        .filter(|i| location.is_none_or(|loc| instance_location(fleet, i) == loc))
+        .filter(|i| instance_location(fleet, i) == location)
         .collect();
     let (page, next) = paginate(&matching, limit, next_token)?;
     let instances = page
@@ -120,9 +187,7 @@ fn describe_instances(fx: &Fixture, region: &str, input: &Input) -> Result<Out, 
         .map(|i| Out::Map(instance_out(fx, fleet, i)))
         .collect::<Vec<_>>();
     Ok(Out::Map(
-        Obj::new()
-            .put("Instances", instances)
-            .put_opt("NextToken", next),
+        Obj::new().put("Instances", instances).put_opt("NextToken", next),
     ))
 }
 
@@ -145,10 +210,7 @@ fn describe_fleet_attributes(fx: &Fixture, region: &str, input: &Input) -> Resul
             // As documented for the real operation: fleets that are not found
             // are left out rather than failing the call, and Limit/NextToken
             // are ignored when fleet ids are given.
-            let found: Vec<&Fleet> = refs
-                .iter()
-                .filter_map(|r| find_fleet(fx, region, r).ok())
-                .collect();
+            let found: Vec<&Fleet> = refs.iter().filter_map(|r| find_fleet(fx, region, r).ok()).collect();
             (found, None)
         }
         None => {
@@ -157,14 +219,9 @@ fn describe_fleet_attributes(fx: &Fixture, region: &str, input: &Input) -> Resul
             (page.to_vec(), next)
         }
     };
-    let attributes = fleets
-        .iter()
-        .map(|f| Out::Map(fleet_out(fx, f)))
-        .collect::<Vec<_>>();
+    let attributes = fleets.iter().map(|f| Out::Map(fleet_out(fx, f))).collect::<Vec<_>>();
     Ok(Out::Map(
-        Obj::new()
-            .put("FleetAttributes", attributes)
-            .put_opt("NextToken", next),
+        Obj::new().put("FleetAttributes", attributes).put_opt("NextToken", next),
     ))
 }
 
@@ -187,10 +244,7 @@ fn describe_build(fx: &Fixture, region: &str, input: &Input) -> Result<Out, ApiE
 }
 
 fn instance_out(fx: &Fixture, fleet: &Fleet, i: &Instance) -> Obj {
-    let dns = i
-        .dns_name
-        .clone()
-        .unwrap_or_else(|| default_dns_name(fleet, i));
+    let dns = i.dns_name.clone().unwrap_or_else(|| default_dns_name(fleet, i));
     Obj::new()
         .put("FleetId", &fleet.fleet_id)
         .put("FleetArn", fleet.arn())
@@ -198,10 +252,7 @@ fn instance_out(fx: &Fixture, fleet: &Fleet, i: &Instance) -> Obj {
         .put("IpAddress", &i.ip_address)
         .put("DnsName", dns)
         .put_opt("OperatingSystem", operating_system(fx, fleet, i))
-        .put(
-            "Type",
-            i.instance_type.as_deref().unwrap_or(&fleet.instance_type),
-        )
+        .put("Type", i.instance_type.as_deref().unwrap_or(&fleet.instance_type))
         .put("Status", &i.status)
         .put("CreationTime", Out::Time(i.creation_time))
         .put("Location", instance_location(fleet, i))
@@ -293,20 +344,11 @@ fn find_fleet<'f>(fx: &'f Fixture, region: &str, fleet_ref: &str) -> Result<&'f 
     Ok(fleet)
 }
 
-fn find_instance<'f>(
-    fx: &'f Fixture,
-    fleet: &Fleet,
-    instance_id: &str,
-) -> Result<&'f Instance, ApiError> {
+fn find_instance<'f>(fx: &'f Fixture, fleet: &Fleet, instance_id: &str) -> Result<&'f Instance, ApiError> {
     fx.instances
         .iter()
         .find(|i| i.instance_id == instance_id && i.fleet_id == fleet.fleet_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "Instance {instance_id} not found in fleet {}.",
-                fleet.fleet_id
-            ))
-        })
+        .ok_or_else(|| ApiError::not_found(format!("Instance {instance_id} not found in fleet {}.", fleet.fleet_id)))
 }
 
 /// Offset pagination with opaque-looking tokens.
@@ -372,14 +414,28 @@ impl<'a> Input<'a> {
             None => Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| {
-                    v.as_str()
-                        .ok_or_else(|| wrong_type(name, "list of strings", v))
-                })
+                .map(|v| v.as_str().ok_or_else(|| wrong_type(name, "list of strings", v)))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
             Some(other) => Err(wrong_type(name, "list", other)),
         }
+    }
+
+    fn opt_list(&self, name: &str) -> Result<Option<&'a Vec<Value>>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) => Ok(Some(items)),
+            Some(other) => Err(wrong_type(name, "list", other)),
+        }
+    }
+
+    /// An optional Location member, checked against the LocationStringModel.
+    fn location(&self, name: &str) -> Result<Option<&'a str>, ApiError> {
+        let location = self.opt_str(name)?;
+        if let Some(loc) = location {
+            check_location(name, loc)?;
+        }
+        Ok(location)
     }
 
     fn fleet_id_or_arn(&self, name: &str) -> Result<&'a str, ApiError> {
@@ -456,6 +512,14 @@ fn pattern_error(value: &str, name: &str, pattern: &str) -> ApiError {
 fn check_fleet_id_or_arn(name: &str, value: &str) -> Result<(), ApiError> {
     if value.is_empty() || value.len() > 512 || !is_fleet_id_or_arn(value) {
         return Err(pattern_error(value, name, FLEET_ID_OR_ARN_PATTERN));
+    }
+    Ok(())
+}
+
+fn check_location(name: &str, loc: &str) -> Result<(), ApiError> {
+    let ok = !loc.is_empty() && loc.len() <= 64 && loc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !ok {
+        return Err(pattern_error(loc, name, LOCATION_PATTERN));
     }
     Ok(())
 }
@@ -576,7 +640,16 @@ mod tests {
     }
 
     fn run(op: Operation, region: &str, body: Value) -> Result<Out, ApiError> {
-        execute(op, &Fixture::sample(), region, &body)
+        let mut fx = Fixture::sample();
+        let mut state = RuntimeState::default();
+        let mut ctx = Ctx {
+            fx: &mut fx,
+            state: &mut state,
+            region,
+            access_key_id: "AKIDEXAMPLE",
+            session_token: None,
+        };
+        execute(op, &mut ctx, &body)
     }
 
     #[test]

@@ -17,8 +17,9 @@ use crate::Call;
 use crate::error::{ApiError, ErrorCode};
 use crate::fault::{Fault, FaultPlan};
 use crate::fixture::{ACCOUNT_ID, Fixture};
-use crate::ops::{self, Operation};
+use crate::ops::{self, Operation, Service};
 use crate::sigv4;
+use crate::state::RuntimeState;
 use crate::wire::{self, Out, Protocol};
 
 /// GameLift requests are tiny; anything bigger is a client bug (or abuse).
@@ -26,6 +27,9 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 
 const CBOR_PATH_PREFIX: &str = "/service/GameLift/operation/";
 const JSON_TARGET_PREFIX: &str = "GameLift.";
+const SSM_TARGET_PREFIX: &str = "AmazonSSM.";
+/// The unsigned "what is my public IP" endpoint.
+pub(crate) const CHECKIP_PATH: &str = "/checkip";
 
 /// State shared between the server task and the [`crate::Emulator`] handle.
 #[derive(Debug, Default)]
@@ -33,6 +37,8 @@ pub(crate) struct Shared {
     pub(crate) fixture: Mutex<Fixture>,
     pub(crate) faults: Mutex<FaultPlan>,
     pub(crate) calls: Mutex<Vec<Call>>,
+    /// Locked after `fixture` when both are needed.
+    pub(crate) state: Mutex<RuntimeState>,
     request_seq: AtomicU64,
 }
 
@@ -53,11 +59,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Accepts connections until `shutdown` resolves.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    shutdown: impl Future<Output = ()>,
-) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -99,21 +101,32 @@ enum Reply {
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
+    if path == CHECKIP_PATH && parts.method == Method::GET {
+        return checkip(shared);
+    }
     let protocol = if path.starts_with("/service/") {
         Protocol::Cbor
     } else {
         Protocol::Json
     };
-    let operation = match protocol {
-        Protocol::Cbor => path.strip_prefix(CBOR_PATH_PREFIX).map(str::to_owned),
-        Protocol::Json => parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.strip_prefix(JSON_TARGET_PREFIX))
-            .map(str::to_owned),
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let (service, operation) = match protocol {
+        Protocol::Cbor => (
+            Service::GameLift,
+            path.strip_prefix(CBOR_PATH_PREFIX).map(str::to_owned),
+        ),
+        Protocol::Json => match target.and_then(|t| t.strip_prefix(SSM_TARGET_PREFIX)) {
+            Some(op) => (Service::Ssm, Some(op.to_owned())),
+            None => (
+                Service::GameLift,
+                target
+                    .and_then(|t| t.strip_prefix(JSON_TARGET_PREFIX))
+                    .map(str::to_owned),
+            ),
+        },
     };
     let mut call = Call {
+        service: service.signing_name().to_owned(),
         operation: operation.clone().unwrap_or_default(),
         protocol,
         region: String::new(),
@@ -129,15 +142,14 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
                 shared,
                 &parts,
                 protocol,
+                service,
                 operation.as_deref(),
                 &bytes,
                 &mut call,
             )
             .await
         }
-        Err(e) => Reply::Err(ApiError::serialization(format!(
-            "could not read request body: {e}"
-        ))),
+        Err(e) => Reply::Err(ApiError::serialization(format!("could not read request body: {e}"))),
     };
 
     let request_id = request_id(shared.request_seq.fetch_add(1, Ordering::Relaxed));
@@ -159,13 +171,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     if protocol == Protocol::Cbor {
         builder = builder.header("smithy-protocol", "rpc-v2-cbor");
     }
-    builder
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| {
-            let mut fallback = Response::new(Full::new(Bytes::new()));
-            *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            fallback
-        })
+    builder.body(Full::new(Bytes::from(body))).unwrap_or_else(|_| {
+        let mut fallback = Response::new(Full::new(Bytes::new()));
+        *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
 }
 
 /// The request pipeline, in the order a real endpoint applies it:
@@ -175,11 +185,12 @@ async fn process(
     shared: &Shared,
     parts: &Parts,
     protocol: Protocol,
+    service: Service,
     operation: Option<&str>,
     body: &[u8],
     call: &mut Call,
 ) -> Reply {
-    match sigv4::check(&parts.headers) {
+    match sigv4::check(&parts.headers, service.signing_name()) {
         Ok(signed) => {
             call.region = signed.region;
             call.access_key_id = signed.access_key_id;
@@ -194,14 +205,10 @@ async fn process(
     if parts.method != Method::POST {
         return Reply::Err(ApiError::new(
             ErrorCode::UnknownOperation,
-            format!(
-                "GameLift operations are POST requests, not {}",
-                parts.method
-            ),
+            format!("API operations are POST requests, not {}", parts.method),
         ));
     }
-    if protocol == Protocol::Cbor
-        && parts.headers.get("smithy-protocol").map(|v| v.as_bytes()) != Some(b"rpc-v2-cbor")
+    if protocol == Protocol::Cbor && parts.headers.get("smithy-protocol").map(|v| v.as_bytes()) != Some(b"rpc-v2-cbor")
     {
         return Reply::Err(ApiError::serialization(
             "RPC v2 CBOR requests must carry the header 'smithy-protocol: rpc-v2-cbor'",
@@ -218,10 +225,13 @@ async fn process(
             },
         ));
     };
-    let Some(op) = Operation::from_name(name) else {
+    let Some(op) = Operation::from_name(service, name) else {
         return Reply::Err(ApiError::new(
             ErrorCode::UnknownOperation,
-            format!("{name} is not implemented by the GameLift emulator"),
+            format!(
+                "{}:{name} is not implemented by the GameLift emulator",
+                service.signing_name()
+            ),
         ));
     };
 
@@ -248,19 +258,52 @@ async fn process(
         None => {}
     }
 
-    let fixture = lock(&shared.fixture);
+    let mut fixture = lock(&shared.fixture);
     if fixture.unauthorized_operations.iter().any(|o| o == name) {
         return Reply::Err(ApiError::new(
             ErrorCode::Unauthorized,
             format!(
-                "User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform: gamelift:{name}"
+                "User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform: {}:{name}",
+                service.signing_name()
             ),
         ));
     }
-    match ops::execute(op, &fixture, &call.region, &input) {
+    let mut state = lock(&shared.state);
+    let session_token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let mut ctx = ops::Ctx {
+        fx: &mut fixture,
+        state: &mut state,
+        region: &call.region,
+        access_key_id: &call.access_key_id,
+        session_token,
+    };
+    match ops::execute(op, &mut ctx, &input) {
         Ok(out) => Reply::Ok(out),
         Err(err) => Reply::Err(err),
     }
+}
+
+/// `GET /checkip`: the configured public IP as plain text, or 503.
+fn checkip(shared: &Shared) -> Response<Full<Bytes>> {
+    let ip = {
+        let mut state = lock(&shared.state);
+        state.public_ip_lookups += 1;
+        state.public_ip.clone()
+    };
+    let (status, body) = match ip {
+        Some(ip) => (StatusCode::OK, format!("{ip}\n")),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no public IP configured (Emulator::set_public_ip)\n".to_owned(),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// UUID-shaped, unique per emulator, and deterministic for readable logs.

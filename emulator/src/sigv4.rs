@@ -3,7 +3,8 @@
 //! The emulator cannot verify signatures (it does not know callers' secret
 //! keys), but it does insist on everything a real endpoint checks before it
 //! gets to the HMAC: a complete `Authorization` header, a credential scope for
-//! the `gamelift` service, a matching `X-Amz-Date`, and signed `host` and
+//! the addressed service (`gamelift`, or `ssm` for `AmazonSSM.*` targets), a
+//! matching `X-Amz-Date`, and signed `host` and
 //! `x-amz-date` headers. That catches clients that forget to sign, sign for
 //! the wrong service, or resolve a different region than intended — the
 //! region from the scope is what the emulator uses to choose which fleets the
@@ -13,8 +14,6 @@ use hyper::HeaderMap;
 
 use crate::error::{ApiError, ErrorCode};
 
-/// The signing service GameLift requests must be scoped to.
-const SERVICE: &str = "gamelift";
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// What a well-formed signature tells us about the caller.
@@ -42,12 +41,13 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// Checks the request's SigV4 headers. On failure, also returns whatever of
 /// the credential scope could be parsed.
-pub(crate) fn check(headers: &HeaderMap) -> Result<SignedBy, (ApiError, Partial)> {
+/// `service` is the signing name the scope must carry (`gamelift`, `ssm`).
+pub(crate) fn check(headers: &HeaderMap, service: &str) -> Result<SignedBy, (ApiError, Partial)> {
     let mut partial = Partial::default();
-    check_into(headers, &mut partial).map_err(|e| (e, partial))
+    check_into(headers, service, &mut partial).map_err(|e| (e, partial))
 }
 
-fn check_into(headers: &HeaderMap, partial: &mut Partial) -> Result<SignedBy, ApiError> {
+fn check_into(headers: &HeaderMap, expected_service: &str, partial: &mut Partial) -> Result<SignedBy, ApiError> {
     let Some(auth) = headers.get(hyper::header::AUTHORIZATION) else {
         return Err(ApiError::new(
             ErrorCode::MissingAuthenticationToken,
@@ -58,10 +58,7 @@ fn check_into(headers: &HeaderMap, partial: &mut Partial) -> Result<SignedBy, Ap
         .to_str()
         .map_err(|_| incomplete("Authorization header is not valid ASCII"))?;
 
-    let Some(params) = auth
-        .strip_prefix(ALGORITHM)
-        .filter(|rest| rest.starts_with(' '))
-    else {
+    let Some(params) = auth.strip_prefix(ALGORITHM).filter(|rest| rest.starts_with(' ')) else {
         let algorithm = auth.split_whitespace().next().unwrap_or("");
         return Err(incomplete(format!(
             "Unsupported Authorization Type: '{algorithm}'; only {ALGORITHM} is accepted"
@@ -98,10 +95,7 @@ fn check_into(headers: &HeaderMap, partial: &mut Partial) -> Result<SignedBy, Ap
     let (Some(credential), Some(signed_headers), Some(signature), Some(amz_date)) =
         (credential, signed_headers, signature, amz_date)
     else {
-        return Err(incomplete(format!(
-            "{} Authorization={auth}",
-            missing.join(" ")
-        )));
+        return Err(incomplete(format!("{} Authorization={auth}", missing.join(" "))));
     };
 
     let scope: Vec<&str> = credential.split('/').collect();
@@ -122,9 +116,9 @@ fn check_into(headers: &HeaderMap, partial: &mut Partial) -> Result<SignedBy, Ap
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'."
         )));
     }
-    if *service != SERVICE {
+    if *service != expected_service {
         return Err(invalid(format!(
-            "Credential should be scoped to correct service: '{SERVICE}'."
+            "Credential should be scoped to correct service: '{expected_service}'."
         )));
     }
     if region.is_empty()
@@ -221,7 +215,7 @@ mod tests {
     }
 
     fn code(h: &HeaderMap) -> ErrorCode {
-        check(h).expect_err("should be rejected").0.code
+        check(h, "gamelift").expect_err("should be rejected").0.code
     }
 
     #[test]
@@ -235,7 +229,7 @@ mod tests {
             Some("20240102T030405Z"),
         );
         assert_eq!(
-            check(&h).expect("accepted"),
+            check(&h, "gamelift").expect("accepted"),
             SignedBy {
                 access_key_id: "AKID".into(),
                 region: "eu-west-1".into()
@@ -247,42 +241,33 @@ mod tests {
     fn picks_the_error_real_aws_would() {
         let good_scope = "AKID/20240102/us-west-2/gamelift/aws4_request";
         let date = Some("20240102T030405Z");
+        assert_eq!(code(&headers(None, date)), ErrorCode::MissingAuthenticationToken);
         assert_eq!(
-            code(&headers(None, date)),
-            ErrorCode::MissingAuthenticationToken
-        );
-        assert_eq!(
-            code(&headers(
-                Some(&auth(good_scope, "host;x-amz-date", SIG)),
-                None
-            )),
+            code(&headers(Some(&auth(good_scope, "host;x-amz-date", SIG)), None)),
             ErrorCode::IncompleteSignature
         );
         assert_eq!(
             code(&headers(Some("AWS4-HMAC-SHA256 Credential=x"), date)),
             ErrorCode::IncompleteSignature
         );
-        assert_eq!(
-            code(&headers(Some("Bearer abc"), date)),
-            ErrorCode::IncompleteSignature
-        );
-        let (err, partial) = check(&headers(
-            Some(&auth(
-                "AKID/20240102/us-west-2/ec2/aws4_request",
-                "host;x-amz-date",
-                SIG,
-            )),
-            date,
-        ))
+        assert_eq!(code(&headers(Some("Bearer abc"), date)), ErrorCode::IncompleteSignature);
+        let (err, partial) = check(
+            &headers(
+                Some(&auth(
+                    "AKID/20240102/us-west-2/ec2/aws4_request",
+                    "host;x-amz-date",
+                    SIG,
+                )),
+                date,
+            ),
+            "gamelift",
+        )
         .expect_err("wrong service");
         assert_eq!(err.code, ErrorCode::InvalidSignature);
         assert!(err.message.contains("'gamelift'"), "{}", err.message);
         assert_eq!(partial.region, "us-west-2");
         assert_eq!(
-            code(&headers(
-                Some(&auth(good_scope, "host;x-amz-date", "ABC")),
-                date
-            )),
+            code(&headers(Some(&auth(good_scope, "host;x-amz-date", "ABC")), date)),
             ErrorCode::InvalidSignature
         );
         assert_eq!(

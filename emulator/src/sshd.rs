@@ -46,10 +46,7 @@ pub fn find_sshd() -> Option<PathBuf> {
 /// The user the tests and the demo log in as: whoever runs them, since a
 /// non-root sshd can only log in its own user.
 pub fn current_user() -> io::Result<String> {
-    let out = Command::new("id")
-        .arg("-un")
-        .stderr(Stdio::inherit())
-        .output()?;
+    let out = Command::new("id").arg("-un").stderr(Stdio::inherit()).output()?;
     if !out.status.success() {
         return Err(io::Error::other("`id -un` failed"));
     }
@@ -77,10 +74,7 @@ impl LocalSshd {
         keygen(&instance_key, &["-t", "rsa", "-b", "2048", "-m", "PEM"])?;
         let instance_key_pem = fs::read_to_string(&instance_key)?;
         fs::copy(dir.join("instance_key.pub"), dir.join("authorized_keys"))?;
-        fs::set_permissions(
-            dir.join("authorized_keys"),
-            fs::Permissions::from_mode(0o600),
-        )?;
+        fs::set_permissions(dir.join("authorized_keys"), fs::Permissions::from_mode(0o600))?;
         if is_root() {
             // sshd refuses to start as root without its privilege separation directory.
             fs::create_dir_all("/run/sshd")?;
@@ -195,19 +189,11 @@ fn keygen(path: &Path, args: &[&str]) -> io::Result<()> {
         .arg(path)
         .stdin(Stdio::null())
         .status()
-        .map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("ssh-keygen: {e} (install openssh-client)"),
-            )
-        })?;
+        .map_err(|e| io::Error::new(e.kind(), format!("ssh-keygen: {e} (install openssh-client)")))?;
     if status.success() {
         Ok(())
     } else {
-        Err(io::Error::other(format!(
-            "ssh-keygen failed for {}",
-            path.display()
-        )))
+        Err(io::Error::other(format!("ssh-keygen failed for {}", path.display())))
     }
 }
 

@@ -114,9 +114,8 @@ pub(crate) fn decode_request(protocol: Protocol, body: &[u8]) -> Result<Value, A
             .map_err(|e| ApiError::serialization(format!("request body is not valid JSON: {e}"))),
         Protocol::Cbor => {
             let mut cursor = std::io::Cursor::new(body);
-            let value: ciborium::Value = ciborium::from_reader(&mut cursor).map_err(|e| {
-                ApiError::serialization(format!("request body is not valid CBOR: {e}"))
-            })?;
+            let value: ciborium::Value = ciborium::from_reader(&mut cursor)
+                .map_err(|e| ApiError::serialization(format!("request body is not valid CBOR: {e}")))?;
             let used = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
             if used != body.len() {
                 return Err(ApiError::serialization(format!(
@@ -202,10 +201,7 @@ pub(crate) fn encode_error(protocol: Protocol, err: &ApiError) -> Vec<u8> {
         }
         Protocol::Cbor => {
             let body = Obj::new()
-                .put(
-                    "__type",
-                    format!("{}#{}", err.code.namespace(), err.code.name()),
-                )
+                .put("__type", format!("{}#{}", err.code.namespace(), err.code.name()))
                 .put("Message", err.message.as_str());
             encode(Protocol::Cbor, &Out::Map(body))
         }
@@ -222,12 +218,7 @@ fn to_json(out: &Out) -> Value {
         Out::Int(n) => Value::from(*n),
         Out::Time(t) => serde_json::Number::from_f64(*t).map_or(Value::Null, Value::Number),
         Out::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        Out::Map(Obj(members)) => Value::Object(
-            members
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), to_json(v)))
-                .collect(),
-        ),
+        Out::Map(Obj(members)) => Value::Object(members.iter().map(|(k, v)| ((*k).to_owned(), to_json(v))).collect()),
     }
 }
 
@@ -272,10 +263,7 @@ mod tests {
         );
         let bytes = encode(Protocol::Cbor, &out);
         let json = decode_request(Protocol::Cbor, &bytes).expect("decodes");
-        assert_eq!(
-            json,
-            serde_json::json!({"Name": "x", "N": 3, "T": 1.5, "L": ["a"]})
-        );
+        assert_eq!(json, serde_json::json!({"Name": "x", "N": 3, "T": 1.5, "L": ["a"]}));
     }
 
     #[test]

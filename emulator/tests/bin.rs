@@ -14,9 +14,7 @@ fn binary_announces_serves_and_stops_on_sigterm() {
         .expect("spawn emulator");
     let stdout = child.stdout.take().expect("stdout piped");
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read banner");
+    BufReader::new(stdout).read_line(&mut line).expect("read banner");
     let endpoint = line
         .trim()
         .strip_prefix("listening on http://")

@@ -19,8 +19,7 @@ use gamelift_emulator::fixture::sample;
 use gamelift_emulator::{ComputeType, Emulator, Fault, Fixture, Fleet, Protocol};
 use serde_json::json;
 
-const FAKE_PEM: &str =
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEemulatorTEST\n-----END RSA PRIVATE KEY-----\n";
+const FAKE_PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEemulatorTEST\n-----END RSA PRIVATE KEY-----\n";
 
 fn emulator() -> Emulator {
     let mut fixture = Fixture::sample();
@@ -36,13 +35,7 @@ async fn client(emu: &Emulator, region: &'static str) -> Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(emu.endpoint())
         .region(Region::new(region))
-        .credentials_provider(Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
         .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(5)))
         .load()
         .await;
@@ -65,10 +58,7 @@ async fn get_instance_access_returns_fixture_credentials() {
     assert_eq!(access.fleet_id(), Some(sample::LINUX_SDK4_FLEET));
     assert_eq!(access.instance_id(), Some(sample::LINUX_SDK4_INSTANCE));
     assert_eq!(access.ip_address(), Some("127.0.0.1"));
-    assert_eq!(
-        access.operating_system(),
-        Some(&OperatingSystem::AmazonLinux2023)
-    );
+    assert_eq!(access.operating_system(), Some(&OperatingSystem::AmazonLinux2023));
     let creds = access.credentials().expect("Credentials present");
     assert_eq!(creds.user_name(), Some("gl-user-remote"));
     assert_eq!(creds.secret(), Some(FAKE_PEM));
@@ -101,10 +91,7 @@ async fn get_instance_access_returns_fixture_credentials() {
         .expect("Windows GetInstanceAccess succeeds");
     let access = out.instance_access().expect("InstanceAccess present");
     assert_eq!(access.fleet_id(), Some(sample::WINDOWS_SDK4_FLEET));
-    assert_eq!(
-        access.operating_system(),
-        Some(&OperatingSystem::Windows2016)
-    );
+    assert_eq!(access.operating_system(), Some(&OperatingSystem::Windows2016));
     assert_eq!(
         access.credentials().and_then(|c| c.secret()),
         Some(sample::WINDOWS_PASSWORD)
@@ -130,10 +117,7 @@ async fn fleet_attributes_and_builds_deserialize() {
     assert_eq!(fleet.status(), Some(&FleetStatus::Active));
     assert_eq!(fleet.compute_type(), Some(&SdkComputeType::Ec2));
     assert_eq!(fleet.build_id(), Some(sample::LINUX_SDK4_BUILD));
-    assert_eq!(
-        fleet.operating_system(),
-        Some(&OperatingSystem::AmazonLinux2023)
-    );
+    assert_eq!(fleet.operating_system(), Some(&OperatingSystem::AmazonLinux2023));
     assert_eq!(
         fleet.fleet_arn(),
         Some(
@@ -168,12 +152,7 @@ async fn fleet_attributes_and_builds_deserialize() {
     }
 
     // Listing without ids paginates.
-    let first = gl
-        .describe_fleet_attributes()
-        .limit(2)
-        .send()
-        .await
-        .expect("page 1");
+    let first = gl.describe_fleet_attributes().limit(2).send().await.expect("page 1");
     assert_eq!(first.fleet_attributes().len(), 2);
     let token = first.next_token().expect("more pages").to_owned();
     let second = gl
@@ -183,7 +162,7 @@ async fn fleet_attributes_and_builds_deserialize() {
         .send()
         .await
         .expect("page 2");
-    assert_eq!(second.fleet_attributes().len(), 1);
+    assert_eq!(second.fleet_attributes().len(), 2);
     assert_eq!(second.next_token(), None);
     let mut all: Vec<_> = first
         .fleet_attributes()
@@ -192,7 +171,7 @@ async fn fleet_attributes_and_builds_deserialize() {
         .filter_map(|f| f.name())
         .collect();
     all.sort_unstable();
-    assert_eq!(all, ["sdk4-linux", "sdk4-windows", "sdk5-linux"]);
+    assert_eq!(all, ["containers", "sdk4-linux", "sdk4-windows", "sdk5-linux"]);
 }
 
 #[tokio::test]
@@ -206,18 +185,16 @@ async fn describe_instances_filters_and_paginates() {
     });
     let gl = client(&emu, "us-west-2").await;
 
+    // Without Location: home-region instances only, like the service.
     let all = gl
         .describe_instances()
         .fleet_id(sample::LINUX_SDK4_FLEET)
         .send()
         .await
         .expect("DescribeInstances succeeds");
-    let ids: Vec<_> = all
-        .instances()
-        .iter()
-        .filter_map(|i| i.instance_id())
-        .collect();
-    assert_eq!(ids, [sample::LINUX_SDK4_INSTANCE, "i-0bbbbbbbbbbbbbbbb"]);
+    let ids: Vec<_> = all.instances().iter().filter_map(|i| i.instance_id()).collect();
+    assert_eq!(ids, [sample::LINUX_SDK4_INSTANCE]);
+    assert_eq!(all.next_token(), None);
     let first = &all.instances()[0];
     assert_eq!(first.ip_address(), Some("127.0.0.1"));
     assert_eq!(first.location(), Some("us-west-2"));
@@ -225,6 +202,11 @@ async fn describe_instances_filters_and_paginates() {
     assert_eq!(first.status().map(|s| s.as_str()), Some("ACTIVE"));
     assert_eq!(first.creation_time().map(|t| t.secs()), Some(1_700_000_600));
 
+    emu.with_fixture(|fx| {
+        let mut extra = fx.instances[0].clone();
+        extra.instance_id = "i-0cccccccccccccccc".to_owned();
+        fx.instances.push(extra);
+    });
     let paged = gl
         .describe_instances()
         .fleet_id(sample::LINUX_SDK4_FLEET)
@@ -233,7 +215,28 @@ async fn describe_instances_filters_and_paginates() {
         .await
         .expect("page 1");
     assert_eq!(paged.instances().len(), 1);
-    assert!(paged.next_token().is_some());
+    let token = paged.next_token().expect("a second home-region page");
+    let page2 = gl
+        .describe_instances()
+        .fleet_id(sample::LINUX_SDK4_FLEET)
+        .limit(1)
+        .next_token(token)
+        .send()
+        .await
+        .expect("page 2");
+    assert_eq!(page2.instances()[0].instance_id(), Some("i-0cccccccccccccccc"));
+    assert_eq!(page2.next_token(), None);
+
+    // A remote instance asked for by id without its Location is not found.
+    let err = gl
+        .describe_instances()
+        .fleet_id(sample::LINUX_SDK4_FLEET)
+        .instance_id("i-0bbbbbbbbbbbbbbbb")
+        .send()
+        .await
+        .expect_err("remote instance needs Location")
+        .into_service_error();
+    assert!(err.is_not_found_exception(), "{err:?}");
 
     let by_location = gl
         .describe_instances()
@@ -242,11 +245,7 @@ async fn describe_instances_filters_and_paginates() {
         .send()
         .await
         .expect("location filter");
-    let ids: Vec<_> = by_location
-        .instances()
-        .iter()
-        .filter_map(|i| i.instance_id())
-        .collect();
+    let ids: Vec<_> = by_location.instances().iter().filter_map(|i| i.instance_id()).collect();
     assert_eq!(ids, ["i-0bbbbbbbbbbbbbbbb"]);
 
     let one = gl
@@ -270,12 +269,7 @@ async fn errors_arrive_as_typed_sdk_errors() {
         });
     });
     let gl = client(&emu, "us-west-2").await;
-    let access = |fleet: &str, instance: &str| {
-        gl.get_instance_access()
-            .fleet_id(fleet)
-            .instance_id(instance)
-            .send()
-    };
+    let access = |fleet: &str, instance: &str| gl.get_instance_access().fleet_id(fleet).instance_id(instance).send();
 
     let err = access(
         "fleet-00000000-0000-4000-8000-000000000000",
@@ -284,24 +278,15 @@ async fn errors_arrive_as_typed_sdk_errors() {
     .await
     .expect_err("unknown fleet")
     .into_service_error();
-    assert!(
-        matches!(err, GetInstanceAccessError::NotFoundException(_)),
-        "{err:?}"
-    );
-    assert!(
-        err.message().is_some_and(|m| m.contains("not found")),
-        "{err:?}"
-    );
+    assert!(matches!(err, GetInstanceAccessError::NotFoundException(_)), "{err:?}");
+    assert!(err.message().is_some_and(|m| m.contains("not found")), "{err:?}");
 
     // An instance that exists, but in another fleet.
     let err = access(sample::LINUX_SDK4_FLEET, sample::WINDOWS_SDK4_INSTANCE)
         .await
         .expect_err("instance of another fleet")
         .into_service_error();
-    assert!(
-        matches!(err, GetInstanceAccessError::NotFoundException(_)),
-        "{err:?}"
-    );
+    assert!(matches!(err, GetInstanceAccessError::NotFoundException(_)), "{err:?}");
 
     let err = access("not-a-fleet-id!", sample::LINUX_SDK4_INSTANCE)
         .await
@@ -311,10 +296,7 @@ async fn errors_arrive_as_typed_sdk_errors() {
         matches!(err, GetInstanceAccessError::InvalidRequestException(_)),
         "{err:?}"
     );
-    assert!(
-        err.message().is_some_and(|m| m.contains("'fleetId'")),
-        "{err:?}"
-    );
+    assert!(err.message().is_some_and(|m| m.contains("'fleetId'")), "{err:?}");
 
     let err = gl
         .get_instance_access()
@@ -327,10 +309,7 @@ async fn errors_arrive_as_typed_sdk_errors() {
         matches!(err, GetInstanceAccessError::InvalidRequestException(_)),
         "{err:?}"
     );
-    assert!(
-        err.message().is_some_and(|m| m.contains("'instanceId'")),
-        "{err:?}"
-    );
+    assert!(err.message().is_some_and(|m| m.contains("'instanceId'")), "{err:?}");
 
     let err = access(
         "containerfleet-00000000-0000-4000-8000-000000000001",
@@ -343,11 +322,7 @@ async fn errors_arrive_as_typed_sdk_errors() {
         matches!(err, GetInstanceAccessError::InvalidRequestException(_)),
         "{err:?}"
     );
-    assert!(
-        err.message()
-            .is_some_and(|m| m.contains("GetComputeAccess")),
-        "{err:?}"
-    );
+    assert!(err.message().is_some_and(|m| m.contains("GetComputeAccess")), "{err:?}");
 
     let err = gl
         .describe_build()
@@ -356,15 +331,9 @@ async fn errors_arrive_as_typed_sdk_errors() {
         .await
         .expect_err("unknown build")
         .into_service_error();
-    assert!(
-        matches!(err, DescribeBuildError::NotFoundException(_)),
-        "{err:?}"
-    );
+    assert!(matches!(err, DescribeBuildError::NotFoundException(_)), "{err:?}");
 
-    emu.with_fixture(|fx| {
-        fx.unauthorized_operations
-            .push("GetInstanceAccess".to_owned())
-    });
+    emu.with_fixture(|fx| fx.unauthorized_operations.push("GetInstanceAccess".to_owned()));
     let err = access(sample::LINUX_SDK4_FLEET, sample::LINUX_SDK4_INSTANCE)
         .await
         .expect_err("unauthorized")
@@ -397,11 +366,7 @@ async fn throttling_and_server_errors_are_retried() {
 
     emu.inject("GetInstanceAccess", Fault::Throttle, 1);
     access().await.expect("succeeds after one throttle");
-    let statuses: Vec<u16> = emu
-        .calls_to("GetInstanceAccess")
-        .iter()
-        .map(|c| c.status)
-        .collect();
+    let statuses: Vec<u16> = emu.calls_to("GetInstanceAccess").iter().map(|c| c.status).collect();
     assert_eq!(statuses, [400, 200]);
     assert_eq!(emu.pending_faults("GetInstanceAccess"), 0);
 
@@ -429,32 +394,21 @@ async fn throttling_and_server_errors_are_retried() {
 async fn garbage_and_delay_faults() {
     let emu = emulator();
     let gl = client(&emu, "us-west-2").await;
-    let build = || {
-        gl.describe_build()
-            .build_id(sample::LINUX_SDK5_BUILD)
-            .send()
-    };
+    let build = || gl.describe_build().build_id(sample::LINUX_SDK5_BUILD).send();
 
     emu.inject("DescribeBuild", Fault::Garbage, 1);
     let err = build().await.expect_err("garbage body is a decode error");
     // The SDK surfaces an undecodable 200 as an unhandled service error with
     // no error code, keeping the raw response.
     assert_eq!(err.code(), None, "{err:?}");
-    assert_eq!(
-        err.raw_response().map(|r| r.status().as_u16()),
-        Some(200),
-        "{err:?}"
-    );
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(200), "{err:?}");
     assert_eq!(emu.calls().len(), 1, "a 200 with a bad body is not retried");
 
     emu.inject("DescribeBuild", Fault::Delay(Duration::from_millis(300)), 1);
     let started = Instant::now();
     let out = build().await.expect("delayed call succeeds");
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!(
-        out.build_value().and_then(|b| b.server_sdk_version()),
-        Some("5.1.0")
-    );
+    assert_eq!(out.build_value().and_then(|b| b.server_sdk_version()), Some("5.1.0"));
 
     // Back to normal afterwards.
     build().await.expect("normal again");
@@ -472,10 +426,7 @@ async fn wrong_region_scope_is_not_found() {
         .await
         .expect_err("fleet lives in us-west-2")
         .into_service_error();
-    assert!(
-        matches!(err, GetInstanceAccessError::NotFoundException(_)),
-        "{err:?}"
-    );
+    assert!(matches!(err, GetInstanceAccessError::NotFoundException(_)), "{err:?}");
     assert_eq!(emu.calls()[0].region, "eu-west-1");
 
     // Move the fleet and the same client finds it.
@@ -495,9 +446,7 @@ async fn wrong_region_scope_is_not_found() {
 /// Sends a hand-written HTTP/1.1 request and returns (status, body).
 fn raw_request(emu: &Emulator, head: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let mut stream = TcpStream::connect(emu.addr()).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let request = format!(
         "{head}Host: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         emu.addr(),
@@ -602,15 +551,8 @@ fn unsigned_requests_are_rejected_with_403() {
 
     let calls = emu.calls();
     assert_eq!(calls.len(), 4);
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.status == 403 && c.operation == "DescribeBuild")
-    );
-    assert_eq!(
-        calls[2].region, "us-west-2",
-        "scope parsed even when rejected"
-    );
+    assert!(calls.iter().all(|c| c.status == 403 && c.operation == "DescribeBuild"));
+    assert_eq!(calls[2].region, "us-west-2", "scope parsed even when rejected");
 }
 
 /// Runs the Python `aws` CLI against the emulator, returning (exit code, stdout, stderr).
@@ -686,10 +628,7 @@ async fn aws_cli_json_protocol_agrees_with_rust_sdk() {
     assert_eq!(code, 0, "aws failed: {stderr}");
     let from_cli: serde_json::Value = serde_json::from_str(&stdout).expect("aws printed JSON");
     assert_eq!(from_cli, from_sdk);
-    assert_eq!(
-        from_cli["InstanceAccess"]["Credentials"]["Secret"],
-        FAKE_PEM
-    );
+    assert_eq!(from_cli["InstanceAccess"]["Credentials"]["Secret"], FAKE_PEM);
 
     let cli_call = emu
         .calls()
@@ -707,23 +646,14 @@ async fn aws_cli_json_protocol_agrees_with_rust_sdk() {
     // Timestamps and errors over JSON too.
     let (code, stdout, stderr) = aws_cli(
         &emu,
-        &[
-            "gamelift",
-            "describe-build",
-            "--build-id",
-            sample::LINUX_SDK5_BUILD,
-        ],
+        &["gamelift", "describe-build", "--build-id", sample::LINUX_SDK5_BUILD],
     )
     .expect("aws ran before");
     assert_eq!(code, 0, "aws failed: {stderr}");
     let build: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(build["Build"]["ServerSdkVersion"], "5.1.0");
     // aws-cli v1 prints JSON-protocol timestamps as the epoch number it got.
-    assert_eq!(
-        build["Build"]["CreationTime"],
-        json!(1_699_996_400.0),
-        "{build}"
-    );
+    assert_eq!(build["Build"]["CreationTime"], json!(1_699_996_400.0), "{build}");
 
     let (code, _, stderr) = aws_cli(
         &emu,

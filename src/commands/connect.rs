@@ -1,87 +1,218 @@
 //! `gamelift-access connect`: resolve → obtain → deliver → launch → clean up.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::aws::GameLift;
-use crate::cli::{ConnectArgs, GlobalArgs, OutputFormat};
+use crate::cli::{ConnectArgs, GlobalArgs, OutputFormat, SdkArg};
 use crate::deliver::{DeliverError, KeyDir};
 use crate::dirs;
-use crate::error::Result;
-use crate::launch::{self, ssh::SshSession};
-use crate::obtain::{self, Access};
-use crate::resolve::{FleetRef, InstanceRef, Target};
+use crate::error::{Error, Result};
+use crate::launch::{self, ClientCommand, ssh::SshSession};
+use crate::obtain::{self, Access, SessionParams, SshAccess, SsmAccess};
+use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk, Target};
 use crate::signals::Signals;
 
 pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     // First, before any secret exists: from here on a signal means an orderly exit.
-    let mut signals = Signals::install()
-        .map_err(|e| crate::error::Error::Other(format!("cannot install signal handlers: {e}")))?;
+    let mut signals = Signals::install().map_err(|e| Error::Other(format!("cannot install signal handlers: {e}")))?;
 
-    // resolve: references are checked before anything else costs time or an API call.
+    // References are checked before anything else costs time or an API call.
     let fleet = FleetRef::parse(&args.fleet)?;
-    let instance = InstanceRef::parse(&args.instance)?;
-    let ssh = match launch::find("ssh", launch::ssh::INSTALL_HINT) {
-        Ok(path) => path,
-        // --print only shows the command; it needs no ssh to do that.
-        Err(_) if args.print => PathBuf::from("ssh"),
-        Err(e) => return Err(e.into()),
-    };
+    let instance = args.instance.as_deref().map(InstanceRef::parse).transpose()?;
     let keys = KeyDir::open()?;
     keys.sweep_stale();
 
-    // obtain: a signal while we wait on AWS ends the run at once; nothing is on disk yet.
-    let (target, access) = tokio::select! {
-        result = obtain(global, &fleet, &instance) => result?,
+    // resolve: a signal while we wait on AWS ends the run at once; nothing is on disk yet.
+    let (gamelift, target) = tokio::select! {
+        result = resolve(global, &fleet, instance.as_ref(), &args) => result?,
         sig = signals.recv() => return Err(sig.into()),
     };
-    let Access::Ssh(access) = access;
+    tracing::debug!(%target, sdk = target.sdk.as_str(), compute = target.fleet.compute.as_str(), "resolved");
 
-    let known_hosts = known_hosts_file(&target.fleet_id)?;
-    let user = args.user.as_deref().unwrap_or(&access.user);
+    match target.sdk {
+        Sdk::V4 => connect_ssh(&gamelift, &target, &keys, global, &args, &mut signals).await,
+        Sdk::V5 => connect_ssm(&gamelift, &target, global, &args, &mut signals).await,
+    }
+}
+
+async fn resolve(
+    global: &GlobalArgs,
+    fleet: &FleetRef,
+    instance: Option<&InstanceRef>,
+    args: &ConnectArgs,
+) -> Result<(GameLift, Target)> {
+    let gamelift = GameLift::connect(global, fleet.region()).await?;
+    let resolver = Resolver::new(&gamelift, args.refresh);
+    let info = resolver.fleet(fleet).await?;
+    let sdk = args.sdk.map(|s| match s {
+        SdkArg::V4 => Sdk::V4,
+        SdkArg::V5 => Sdk::V5,
+    });
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let target = resolver.target(info, instance, sdk, interactive).await?;
+    Ok((gamelift, target))
+}
+
+/// Server SDK 4 Linux: GetInstanceAccess, a 0600 key file, ssh.
+async fn connect_ssh(
+    gamelift: &GameLift,
+    target: &Target,
+    keys: &KeyDir,
+    global: &GlobalArgs,
+    args: &ConnectArgs,
+    signals: &mut Signals,
+) -> Result<u8> {
+    // No secret is fetched without a client to use it (--print needs none).
+    let ssh = match launch::find("ssh", launch::ssh::INSTALL_HINT) {
+        Ok(path) => path,
+        Err(_) if args.print => PathBuf::from("ssh"),
+        Err(e) => return Err(e.into()),
+    };
+    let access = tokio::select! {
+        result = obtain::instance_access(gamelift, target) => result?,
+        sig = signals.recv() => return Err(sig.into()),
+    };
+    let Access::Ssh(SshAccess { host, user, key }) = access else {
+        unreachable!("GetInstanceAccess yields ssh access or an error")
+    };
+
+    let known_hosts = known_hosts_file(&target.fleet.fleet_id)?;
+    let user = args.user.as_deref().unwrap_or(&user);
     let mut session = SshSession {
         ssh,
         key_file: &keys.key_path(&target.instance_id),
         known_hosts: &known_hosts,
         host_key_alias: &target.instance_id,
-        port: args.port,
+        port: args.port.unwrap_or(22),
         user,
-        host: &access.host,
+        host: &host,
         remote_command: &args.remote_command,
     };
-
     if args.print {
-        let command = session.command();
-        match global.output {
-            OutputFormat::Text => println!("{}", command.display()),
-            OutputFormat::Json => println!("{}", command.to_json()),
-        }
-        eprintln!("(--print: no key was written and nothing was run)");
-        return Ok(0);
+        return print(&session.command(), global);
     }
 
     // deliver: the guard removes the key when it drops, on every path out.
-    let key_file = keys.write_key(&target.instance_id, access.key.pem())?;
+    let key_file = keys.write_key(&target.instance_id, key.pem())?;
     session.key_file = key_file.path();
-    tracing::info!(%target, host = %access.host, user, fingerprint = access.key.fingerprint(), "connecting with ssh");
+    tracing::info!(%target, %host, user, fingerprint = key.fingerprint(), "connecting with ssh");
 
     // launch, then clean up.
-    let outcome = launch::run(&session.command(), &mut signals).await?;
+    let outcome = launch::run(&session.command(), signals).await?;
     drop(key_file);
+    finish(outcome)
+}
+
+/// Server SDK 5 and container fleets: GetComputeAccess, then an SSM session
+/// through the AWS CLI, or through session-manager-plugin directly.
+async fn connect_ssm(
+    gamelift: &GameLift,
+    target: &Target,
+    global: &GlobalArgs,
+    args: &ConnectArgs,
+    signals: &mut Signals,
+) -> Result<u8> {
+    if !args.remote_command.is_empty() {
+        return Err(Error::Other(
+            "a remote command after `--` needs ssh; SSM sessions (server SDK 5 and container fleets) are interactive"
+                .into(),
+        ));
+    }
+    // Both paths end in the plugin: without it, fail before asking for credentials.
+    let plugin = launch::find("session-manager-plugin", launch::ssm::INSTALL_HINT);
+    let aws = which::which("aws").ok();
+    let plugin = match (plugin, args.print) {
+        (Ok(p), _) => p,
+        (Err(_), true) => PathBuf::from("session-manager-plugin"),
+        (Err(e), false) => return Err(e.into()),
+    };
+
+    let access = tokio::select! {
+        result = obtain::compute_access(gamelift, target) => result?,
+        sig = signals.recv() => return Err(sig.into()),
+    };
+    let Access::Ssm(access) = access else {
+        unreachable!("GetComputeAccess yields SSM access or an error")
+    };
+    let params = session_params(&access, args)?;
+    let endpoint = ssm_endpoint(global);
+    tracing::info!(%target, ssm_target = access.target, region = access.region, "starting an SSM session");
+
+    if let Some(aws) = aws {
+        let command = launch::ssm::aws_cli(aws, &params, &access.region, endpoint.as_deref());
+        if args.print {
+            return print(&command, global);
+        }
+        let outcome = launch::run_with(&command, signals, |cmd| {
+            launch::ssm::set_env(cmd, &access.credentials, &[])
+        })
+        .await?;
+        return finish(outcome);
+    }
+
+    // No AWS CLI: make its StartSession call ourselves and hand the plugin the same contract.
+    let endpoint = endpoint.unwrap_or_else(|| obtain::ssm::default_endpoint(&access.region));
+    let command = launch::ssm::plugin(plugin, &params, &access.region, &endpoint);
+    if args.print {
+        return print(&command, global);
+    }
+    let session = tokio::select! {
+        result = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params) => result?,
+        sig = signals.recv() => return Err(sig.into()),
+    };
+    let outcome = launch::run_with(&command, signals, |cmd| {
+        launch::ssm::set_env(
+            cmd,
+            &access.credentials,
+            &[(launch::ssm::RESPONSE_VAR, &session.response)],
+        )
+    })
+    .await;
+    session.terminate().await;
+    finish(outcome?)
+}
+
+/// `--container NAME` opens a shell inside that container; without it, a
+/// container fleet's session goes to the instance, and we say what runs there.
+fn session_params(access: &SsmAccess, args: &ConnectArgs) -> Result<SessionParams> {
+    match &args.container {
+        Some(name) => Ok(SessionParams::container_shell(&access.target, access.container(name)?)),
+        None => {
+            if !access.containers.is_empty() {
+                let names: Vec<&str> = access.containers.iter().map(|c| c.name.as_str()).collect();
+                eprintln!(
+                    "containers on this compute: {} (use --container NAME for a shell inside one)",
+                    names.join(", ")
+                );
+            }
+            Ok(SessionParams::shell(&access.target))
+        }
+    }
+}
+
+/// `AWS_ENDPOINT_URL_SSM`, else the endpoint the user gave us, else none.
+fn ssm_endpoint(global: &GlobalArgs) -> Option<String> {
+    let env = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    env("AWS_ENDPOINT_URL_SSM")
+        .or_else(|| global.endpoint_url.clone())
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+}
+
+fn print(command: &ClientCommand, global: &GlobalArgs) -> Result<u8> {
+    match global.output {
+        OutputFormat::Table => println!("{}", command.display()),
+        OutputFormat::Json => println!("{}", command.to_json()),
+    }
+    eprintln!("(--print: no secret was written and nothing was run)");
+    Ok(0)
+}
+
+fn finish(outcome: launch::Outcome) -> Result<u8> {
     match outcome.interrupted {
         Some(sig) => Err(sig.into()),
         None => Ok(outcome.code),
     }
-}
-
-async fn obtain(
-    global: &GlobalArgs,
-    fleet: &FleetRef,
-    instance: &InstanceRef,
-) -> Result<(Target, Access)> {
-    let gamelift = GameLift::connect(global, fleet.region()).await?;
-    let target = Target::from_refs(fleet, instance, &gamelift.region);
-    let access = obtain::instance_access(&gamelift, &target).await?;
-    Ok((target, access))
 }
 
 /// One known_hosts file per fleet, in the data dir, so host keys learnt for

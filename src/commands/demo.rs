@@ -14,12 +14,10 @@ use crate::error::{Error, Result};
 use crate::launch::{self, ClientCommand, LaunchError};
 use crate::signals::Signals;
 
-const SSHD_HINT: &str =
-    "the demo plays the instance with a local sshd: apt-get install openssh-server (Debian/Ubuntu)";
+const SSHD_HINT: &str = "the demo plays the instance with a local sshd: apt-get install openssh-server (Debian/Ubuntu)";
 
 pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
-    let mut signals = Signals::install()
-        .map_err(|e| Error::Other(format!("cannot install signal handlers: {e}")))?;
+    let mut signals = Signals::install().map_err(|e| Error::Other(format!("cannot install signal handlers: {e}")))?;
     if gamelift_emulator::sshd::find_sshd().is_none() {
         return Err(LaunchError::ToolMissing {
             tool: "sshd",
@@ -49,8 +47,7 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     instance.ip_address = "127.0.0.1".into();
     instance.user_name = user.clone();
     instance.secret = sshd.instance_key_pem().to_owned();
-    let emulator = Emulator::start(fixture)
-        .map_err(|e| Error::Other(format!("cannot start the emulator: {e}")))?;
+    let emulator = Emulator::start(fixture).map_err(|e| Error::Other(format!("cannot start the emulator: {e}")))?;
 
     // Empty AWS config files: the demo must not read (or warn about) yours.
     for file in ["aws-config", "aws-credentials"] {
@@ -74,10 +71,7 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         "--region".into(),
         "us-west-2".into(),
     ];
-    connect_args.extend(std::iter::repeat_n(
-        "-v".into(),
-        usize::from(global.verbose),
-    ));
+    connect_args.extend(std::iter::repeat_n("-v".into(), usize::from(global.verbose)));
     if global.debug {
         connect_args.push("--debug".into());
     }
@@ -85,8 +79,7 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         connect_args.push("--".into());
         connect_args.extend(remote.into_iter().map(Into::into));
     }
-    let program = std::env::current_exe()
-        .map_err(|e| Error::Other(format!("cannot find this program: {e}")))?;
+    let program = std::env::current_exe().map_err(|e| Error::Other(format!("cannot find this program: {e}")))?;
     let connect = ClientCommand {
         program,
         args: connect_args,
@@ -115,10 +108,7 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         cmd.env("AWS_ACCESS_KEY_ID", "AKIDGAMELIFTDEMO0000")
             .env("AWS_SECRET_ACCESS_KEY", "demo-secret-access-key")
             .env("AWS_CONFIG_FILE", work.path().join("aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                work.path().join("aws-credentials"),
-            )
+            .env("AWS_SHARED_CREDENTIALS_FILE", work.path().join("aws-credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true");
     })
     .await?;

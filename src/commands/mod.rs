@@ -3,3 +3,5 @@
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
+pub mod fleets;
+pub mod instances;

@@ -4,6 +4,7 @@
 //! from plain values; nothing here sees an AWS type or a secret's contents.
 
 pub mod ssh;
+pub mod ssm;
 
 use std::ffi::OsString;
 use std::io;
@@ -15,10 +16,7 @@ use crate::signals::{Received, Signals};
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     #[error("{tool} is not installed (not found on PATH)\n  {hint}")]
-    ToolMissing {
-        tool: &'static str,
-        hint: &'static str,
-    },
+    ToolMissing { tool: &'static str, hint: &'static str },
     #[error("could not run {}: {source}", program.display())]
     Spawn { program: PathBuf, source: io::Error },
     #[error("{what}: {source}")]
@@ -107,7 +105,10 @@ pub async fn run_with(
             status = child.wait() => break status,
         }
     }
-    .map_err(|source| LaunchError::Io { what: format!("waiting for {}", command.program.display()), source })?;
+    .map_err(|source| LaunchError::Io {
+        what: format!("waiting for {}", command.program.display()),
+        source,
+    })?;
     Ok(Outcome {
         code: exit_code(status),
         interrupted,

@@ -101,11 +101,7 @@ mod tests {
         assert_eq!(shown[0], "/usr/bin/ssh");
         assert_eq!(
             shown[1..],
-            command
-                .args
-                .iter()
-                .map(|a| a.to_str().unwrap())
-                .collect::<Vec<_>>()[..]
+            command.args.iter().map(|a| a.to_str().unwrap()).collect::<Vec<_>>()[..]
         );
     }
 

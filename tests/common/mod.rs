@@ -2,6 +2,7 @@
 //! on 127.0.0.1, private XDG directories, and the real binary.
 #![allow(dead_code)]
 
+
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -97,10 +98,7 @@ impl World {
         let secret = self.secret();
         let lines: Vec<&str> = secret.lines().collect();
         let line = lines[lines.len() / 2].to_owned();
-        assert!(
-            line.len() >= 40,
-            "fragment too short to be meaningful: {line}"
-        );
+        assert!(line.len() >= 40, "fragment too short to be meaningful: {line}");
         line
     }
 
@@ -225,4 +223,72 @@ pub fn all_process_args_and_env() -> Vec<(String, String)> {
 
 pub fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A stand-in for session-manager-plugin, which cannot be installed here.
+/// It answers `--version` like a plugin new enough to take the session
+/// response from its environment (as the AWS CLI checks), and otherwise
+/// records its argv and environment exactly, then exits with
+/// `FAKE_PLUGIN_EXIT` (default 0).
+pub struct FakePlugin {
+    pub bin_dir: PathBuf,
+    record_dir: PathBuf,
+}
+
+pub struct PluginRun {
+    pub argv: Vec<String>,
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl FakePlugin {
+    pub fn install(dir: &Path) -> FakePlugin {
+        let bin_dir = dir.join("fake-bin");
+        let record_dir = dir.join("plugin-runs");
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        std::fs::create_dir_all(&record_dir).unwrap();
+        let script = format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = --version ]; then echo 1.2.707.0; exit 0; fi\n\
+             run={rec}/$$\n\
+             printf '%s\\0' \"$@\" > \"$run.argv\"\n\
+             /usr/bin/env -0 > \"$run.env\"\n\
+             exit \"${{FAKE_PLUGIN_EXIT:-0}}\"\n",
+            rec = record_dir.display()
+        );
+        let path = bin_dir.join("session-manager-plugin");
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakePlugin { bin_dir, record_dir }
+    }
+
+    /// Every recorded run (not `--version` checks).
+    pub fn runs(&self) -> Vec<PluginRun> {
+        let mut runs = vec![];
+        for entry in std::fs::read_dir(&self.record_dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "argv") {
+                // Each value ends in a NUL; empty values (an empty argument) are kept.
+                let split = |bytes: Vec<u8>| -> Vec<String> {
+                    let mut values: Vec<String> = bytes.split(|b| *b == 0).map(text).collect();
+                    assert_eq!(values.pop().as_deref(), Some(""), "NUL-terminated");
+                    values
+                };
+                let argv = split(std::fs::read(&path).unwrap());
+                let env = split(std::fs::read(path.with_extension("env")).unwrap())
+                    .into_iter()
+                    .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                    .collect();
+                runs.push(PluginRun { argv, env });
+            }
+        }
+        runs
+    }
+}
+
+/// PATH with `first` in front, and without any directory holding `drop`.
+pub fn path_with(first: &Path, drop: &[&str]) -> std::ffi::OsString {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::iter::once(first.to_owned())
+        .chain(std::env::split_paths(&current).filter(|d| !drop.iter().any(|tool| d.join(tool).exists())));
+    std::env::join_paths(dirs).unwrap()
 }

@@ -1,48 +1,12 @@
-//! obtain: one GameLift call turns a [`Target`] into an [`Access`].
-//!
-//! This is where secrets enter the process. They are moved straight out of
-//! the SDK's response into `secrecy` types (the SDK's copy is zeroized), and
-//! checked before anything touches the disk: a secret that is not what we
-//! expect is refused here, not discovered by ssh later.
+//! GetInstanceAccess (server SDK 4.x): an IP, a user and a secret, which is
+//! an RSA private key on Linux and a password on Windows.
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
 
-use crate::aws::{AwsError, GameLift};
+use super::{Access, ObtainError, SshAccess};
+use crate::aws::GameLift;
 use crate::resolve::Target;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ObtainError {
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error(
-        "GetInstanceAccess returned a secret that is not an RSA private key ({reason})\n  \
-         nothing was written to disk; try again, and report it if it persists"
-    )]
-    BadKey { reason: String },
-    #[error(
-        "GetInstanceAccess returned no {0}\n  try again; if it persists, the instance may still be starting"
-    )]
-    Incomplete(&'static str),
-    #[error(
-        "{instance} runs {os}: Windows instances are reached over RDP, which this version does not support yet\n  \
-         for now: aws gamelift get-instance-access, then your RDP client"
-    )]
-    Windows { instance: String, os: String },
-}
-
-/// What the launch step needs, with no AWS types left in it.
-#[derive(Debug)]
-pub enum Access {
-    Ssh(SshAccess),
-}
-
-#[derive(Debug)]
-pub struct SshAccess {
-    pub host: String,
-    pub user: String,
-    pub key: InstanceKey,
-}
 
 /// An instance's RSA private key, validated. `Debug` shows only the
 /// fingerprint, so the key can't leak through a log line or a panic.
@@ -99,9 +63,7 @@ impl InstanceKey {
 
 /// The parsers' messages describe the structure that failed, never key bytes.
 fn bad_key(e: &dyn std::fmt::Display) -> ObtainError {
-    ObtainError::BadKey {
-        reason: e.to_string(),
-    }
+    ObtainError::BadKey { reason: e.to_string() }
 }
 
 /// Calls GetInstanceAccess for the target.
@@ -111,32 +73,20 @@ pub async fn instance_access(gamelift: &GameLift, target: &Target) -> Result<Acc
     let mut output = gamelift
         .client
         .get_instance_access()
-        .fleet_id(&target.fleet_id)
+        .fleet_id(&target.fleet.fleet_id)
         .instance_id(&target.instance_id)
         .send()
         .await
         .map_err(|e| gamelift.classify(OP, e))?;
-    let access = output
-        .instance_access
-        .take()
-        .ok_or(ObtainError::Incomplete("InstanceAccess"))?;
-    let mut credentials = access
-        .credentials
-        .ok_or(ObtainError::Incomplete("Credentials"))?;
-    let mut raw_secret = credentials
-        .secret
-        .take()
-        .ok_or(ObtainError::Incomplete("Credentials.Secret"))?;
+    let incomplete = |field| ObtainError::Incomplete { op: OP, field };
+    let access = output.instance_access.take().ok_or(incomplete("InstanceAccess"))?;
+    let mut credentials = access.credentials.ok_or(incomplete("Credentials"))?;
+    let mut raw_secret = credentials.secret.take().ok_or(incomplete("Credentials.Secret"))?;
     let secret = SecretString::from(raw_secret.as_str());
     raw_secret.zeroize();
 
-    let host = access
-        .ip_address
-        .ok_or(ObtainError::Incomplete("IpAddress"))?;
-    let user = credentials
-        .user_name
-        .take()
-        .ok_or(ObtainError::Incomplete("Credentials.UserName"))?;
+    let host = access.ip_address.ok_or(incomplete("IpAddress"))?;
+    let user = credentials.user_name.take().ok_or(incomplete("Credentials.UserName"))?;
     match access.operating_system {
         Some(os) if os.as_str().starts_with("WINDOWS") => Err(ObtainError::Windows {
             instance: target.instance_id.clone(),

@@ -1,0 +1,173 @@
+//! Mutable emulator state that is not part of the fixture: credentials
+//! handed out by GetComputeAccess, SSM sessions, pending port-setting
+//! updates, and the `/checkip` answer.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fixture::IpPermission;
+
+/// Temporary AWS credentials GetComputeAccess issued, with what they are for.
+///
+/// `Debug` redacts the secret key and session token so that printing the
+/// emulator (or a test failure message) never leaks them.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCredentials {
+    /// `ASIA` + 16 characters, like STS session credentials.
+    pub access_key_id: String,
+    /// 40 characters.
+    pub secret_access_key: String,
+    /// A long opaque token; SSM requests must carry it as `X-Amz-Security-Token`.
+    pub session_token: String,
+    /// The fleet the credentials were issued for (its id, never the ARN).
+    pub fleet_id: String,
+    /// The compute the credentials were issued for.
+    pub compute_name: String,
+    /// The SSM target they allow (GetComputeAccess's `Target`).
+    pub target: String,
+}
+
+impl fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("session_token", &"<redacted>")
+            .field("fleet_id", &self.fleet_id)
+            .field("compute_name", &self.compute_name)
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// An SSM session started through the emulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsmSession {
+    /// `emulator-` followed by 17 hex digits.
+    pub session_id: String,
+    /// The instance id the session targets.
+    pub target: String,
+    /// DocumentName as sent, or `SSM-SessionManagerRunShell` (SSM's default)
+    /// when absent.
+    pub document_name: String,
+    /// Parameters as sent (`null` when absent).
+    pub parameters: serde_json::Value,
+    /// The (issued) access key id that signed StartSession.
+    pub access_key_id: String,
+    /// Set by TerminateSession.
+    pub terminated: bool,
+}
+
+/// A port-settings update waiting to take effect.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingPorts {
+    pub(crate) permissions: Vec<IpPermission>,
+    /// DescribeFleetPortSettings calls that will still report PENDING_UPDATE.
+    pub(crate) polls_left: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct RuntimeState {
+    pub(crate) issued: Vec<IssuedCredentials>,
+    pub(crate) ssm_sessions: Vec<SsmSession>,
+    /// By fleet id.
+    pub(crate) pending_ports: HashMap<String, PendingPorts>,
+    pub(crate) port_update_delay: usize,
+    pub(crate) public_ip: Option<String>,
+    pub(crate) public_ip_lookups: usize,
+}
+
+impl Default for RuntimeState {
+    fn default() -> RuntimeState {
+        RuntimeState {
+            issued: Vec::new(),
+            ssm_sessions: Vec::new(),
+            pending_ports: HashMap::new(),
+            port_update_delay: 1,
+            public_ip: None,
+            public_ip_lookups: 0,
+        }
+    }
+}
+
+const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE64ISH: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const HEX: &[u8] = b"0123456789abcdef";
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Unpredictable enough for test credentials without a `rand` dependency:
+/// std's randomly keyed SipHash over a process-wide counter and the clock.
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.finish()
+}
+
+pub(crate) fn random_string(len: usize, alphabet: &[u8]) -> String {
+    let mut out = String::with_capacity(len);
+    let mut bits = 0u64;
+    let mut left = 0;
+    while out.len() < len {
+        if left == 0 {
+            bits = random_u64();
+            left = 8;
+        }
+        let byte = (bits & 0xff) as usize;
+        bits >>= 8;
+        left -= 1;
+        out.push(char::from(alphabet[byte % alphabet.len()]));
+    }
+    out
+}
+
+/// Fresh STS-style session credentials.
+pub(crate) fn new_credentials(fleet_id: &str, compute_name: &str, target: &str) -> IssuedCredentials {
+    IssuedCredentials {
+        access_key_id: format!("ASIA{}", random_string(16, UPPER_DIGITS)),
+        secret_access_key: random_string(40, BASE64ISH),
+        session_token: format!("IQoJb3JpZ2luX2VjE{}", random_string(380, BASE64ISH)),
+        fleet_id: fleet_id.to_owned(),
+        compute_name: compute_name.to_owned(),
+        target: target.to_owned(),
+    }
+}
+
+pub(crate) fn new_session_id() -> String {
+    format!("emulator-{}", random_string(17, HEX))
+}
+
+pub(crate) fn new_token_value() -> String {
+    random_string(256, ALNUM)
+}
+
+pub(crate) fn new_cell_number() -> String {
+    random_string(96, ALNUM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_look_like_sts_and_differ() {
+        let a = new_credentials("fleet-1", "i-1", "i-1");
+        let b = new_credentials("fleet-1", "i-1", "i-1");
+        assert_eq!(a.access_key_id.len(), 20);
+        assert!(a.access_key_id.starts_with("ASIA"));
+        assert_eq!(a.secret_access_key.len(), 40);
+        assert!(a.session_token.len() > 300);
+        assert_ne!(a.access_key_id, b.access_key_id);
+        assert_ne!(a.secret_access_key, b.secret_access_key);
+        let shown = format!("{a:?}");
+        assert!(!shown.contains(&a.secret_access_key), "{shown}");
+        assert!(!shown.contains(&a.session_token), "{shown}");
+    }
+}

@@ -1,0 +1,151 @@
+//! obtain: one GameLift call turns a [`Target`] into an [`Access`].
+//!
+//! This is where secrets enter the process. They are moved straight out of
+//! the SDK's response into `secrecy` types (the SDK's copy is zeroized), and
+//! checked before anything touches the disk: a secret that is not what we
+//! expect is refused here, not discovered by a client later. What leaves
+//! this module is plain data: the launchers never see an aws-sdk type.
+
+mod compute;
+mod instance;
+pub mod ssm;
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
+use crate::aws::AwsError;
+
+pub use compute::compute_access;
+pub use instance::{InstanceKey, instance_access};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObtainError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(
+        "GetInstanceAccess returned a secret that is not an RSA private key ({reason})\n  \
+         nothing was written to disk; try again, and report it if it persists"
+    )]
+    BadKey { reason: String },
+    #[error("{op} returned no {field}\n  try again; if it persists, the instance may still be starting")]
+    Incomplete { op: &'static str, field: &'static str },
+    #[error(
+        "{instance} runs {os}: Windows instances are reached over RDP, which this version does not support yet\n  \
+         for now: aws gamelift get-instance-access, then your RDP client"
+    )]
+    Windows { instance: String, os: String },
+    #[error("no container named '{wanted}' on {compute}; it runs: {available}")]
+    NoSuchContainer {
+        wanted: String,
+        compute: String,
+        available: String,
+    },
+}
+
+/// What the launch step needs, with no AWS types left in it.
+#[derive(Debug)]
+pub enum Access {
+    Ssh(SshAccess),
+    Ssm(SsmAccess),
+}
+
+#[derive(Debug)]
+pub struct SshAccess {
+    pub host: String,
+    pub user: String,
+    pub key: InstanceKey,
+}
+
+/// GetComputeAccess's answer: temporary credentials scoped to one SSM target.
+#[derive(Debug)]
+pub struct SsmAccess {
+    /// The SSM target (the instance ID on EC2 fleets).
+    pub target: String,
+    /// The region to start the session in: the compute's location.
+    pub region: String,
+    pub credentials: TempCredentials,
+    pub containers: Vec<Container>,
+}
+
+/// Temporary AWS credentials. `Debug` shows the access key ID only, which
+/// is an identifier (it appears in CloudTrail), not a secret.
+#[derive(Debug)]
+pub struct TempCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub session_token: SecretString,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub runtime_id: String,
+}
+
+/// An SSM StartSession request, as the AWS CLI builds it from
+/// `aws ssm start-session` arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionParams {
+    pub target: String,
+    pub document_name: Option<String>,
+    pub parameters: BTreeMap<String, Vec<String>>,
+}
+
+impl SessionParams {
+    /// A plain interactive session on the target.
+    pub fn shell(target: &str) -> Self {
+        Self {
+            target: target.to_owned(),
+            document_name: None,
+            parameters: BTreeMap::new(),
+        }
+    }
+
+    /// A shell inside one container: `sudo docker exec -it <runtime id> sh`
+    /// through the AWS-StartInteractiveCommand document.
+    pub fn container_shell(target: &str, container: &Container) -> Self {
+        Self {
+            target: target.to_owned(),
+            document_name: Some("AWS-StartInteractiveCommand".to_owned()),
+            parameters: BTreeMap::from([(
+                "command".to_owned(),
+                vec![format!("sudo docker exec -it {} sh", container.runtime_id)],
+            )]),
+        }
+    }
+
+    /// The request as JSON, the form session-manager-plugin takes on argv.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = serde_json::json!({ "Target": self.target });
+        if let Some(doc) = &self.document_name {
+            json["DocumentName"] = doc.clone().into();
+        }
+        if !self.parameters.is_empty() {
+            json["Parameters"] = serde_json::to_value(&self.parameters).expect("strings serialize");
+        }
+        json
+    }
+}
+
+impl SsmAccess {
+    /// The container named `name` on this compute.
+    pub fn container(&self, name: &str) -> Result<&Container, ObtainError> {
+        self.containers
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| ObtainError::NoSuchContainer {
+                wanted: name.to_owned(),
+                compute: self.target.clone(),
+                available: if self.containers.is_empty() {
+                    "no containers".to_owned()
+                } else {
+                    self.containers
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+            })
+    }
+}

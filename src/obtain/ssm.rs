@@ -1,0 +1,125 @@
+//! SSM StartSession / TerminateSession, signed with the compute's temporary
+//! credentials: used when session-manager-plugin is installed but the AWS
+//! CLI (which would otherwise make these calls) is not.
+
+use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ObtainError, SessionParams, TempCredentials};
+use crate::aws::AwsError;
+
+/// A started session. `response` is the `{SessionId, TokenValue,
+/// StreamUrl}` JSON the plugin reads from its environment; the token in it
+/// is a secret.
+pub struct StartedSession {
+    pub session_id: String,
+    pub response: SecretString,
+    client: aws_sdk_ssm::Client,
+}
+
+/// The SSM endpoint for `region`, as the AWS CLI would report it.
+pub fn default_endpoint(region: &str) -> String {
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://ssm.{region}.{suffix}")
+}
+
+pub async fn start_session(
+    creds: &TempCredentials,
+    region: &str,
+    endpoint: &str,
+    params: &SessionParams,
+) -> Result<StartedSession, ObtainError> {
+    const OP: &str = "StartSession";
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            &creds.access_key_id,
+            creds.secret_access_key.expose_secret(),
+            Some(creds.session_token.expose_secret().to_owned()),
+            None,
+            "GetComputeAccess",
+        ))
+        .build();
+    let client = aws_sdk_ssm::Client::from_conf(config);
+    let out = client
+        .start_session()
+        .target(&params.target)
+        .set_document_name(params.document_name.clone())
+        .set_parameters((!params.parameters.is_empty()).then(|| params.parameters.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| ssm_error(OP, endpoint, e))?;
+    let session_id = out
+        .session_id()
+        .ok_or(ObtainError::Incomplete {
+            op: OP,
+            field: "SessionId",
+        })?
+        .to_owned();
+    let response = serde_json::json!({
+        "SessionId": session_id,
+        "TokenValue": out.token_value().ok_or(ObtainError::Incomplete { op: OP, field: "TokenValue" })?,
+        "StreamUrl": out.stream_url().ok_or(ObtainError::Incomplete { op: OP, field: "StreamUrl" })?,
+    });
+    tracing::debug!(session_id, "SSM session started");
+    Ok(StartedSession {
+        session_id,
+        response: SecretString::from(response.to_string()),
+        client,
+    })
+}
+
+impl StartedSession {
+    /// Ends the session on the service side, as the AWS CLI does once the
+    /// plugin exits, so no session lingers until its idle timeout.
+    pub async fn terminate(self) {
+        match self
+            .client
+            .terminate_session()
+            .session_id(&self.session_id)
+            .send()
+            .await
+        {
+            Ok(_) => tracing::debug!(session_id = self.session_id, "SSM session terminated"),
+            Err(e) => tracing::warn!(
+                session_id = self.session_id,
+                "could not terminate the SSM session: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(&e)
+            ),
+        }
+    }
+}
+
+fn ssm_error<E>(op: &'static str, endpoint: &str, err: aws_sdk_ssm::error::SdkError<E>) -> ObtainError
+where
+    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_sdk_ssm::error::ProvideErrorMetadata;
+    let message = err.message().unwrap_or("no message").to_owned();
+    let error = match err.code() {
+        Some("AccessDeniedException") => AwsError::Unauthorized { op, message },
+        Some("ThrottlingException") => AwsError::Throttled { op },
+        Some(code @ ("UnrecognizedClientException" | "ExpiredTokenException" | "InvalidSignatureException")) => {
+            AwsError::BadCredentials {
+                op,
+                code: code.to_owned(),
+                message,
+            }
+        }
+        Some("InvalidDocument" | "TargetNotConnected" | "ValidationException") => {
+            AwsError::InvalidRequest { op, message }
+        }
+        _ => AwsError::Unavailable {
+            op,
+            endpoint: endpoint.to_owned(),
+            detail: aws_sdk_ssm::error::DisplayErrorContext(&err).to_string(),
+        },
+    };
+    ObtainError::Aws(error)
+}

@@ -1,0 +1,279 @@
+//! Fleet lookups: aliases, names, attributes, builds and locations.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_gamelift::types::{ComputeType as SdkComputeType, RoutingStrategyType};
+
+use super::{ComputeType, FleetInfo, ResolveError, Sdk};
+use crate::aws::GameLift;
+
+/// ResolveAlias: the fleet a SIMPLE alias routes to.
+pub async fn resolve_alias(gl: &GameLift, alias: &str) -> Result<String, ResolveError> {
+    const OP: &str = "ResolveAlias";
+    match gl.client.resolve_alias().alias_id(alias).send().await {
+        Ok(out) => out
+            .fleet_id
+            .ok_or_else(|| ResolveError::Mismatch(format!("{OP} returned no fleet for {alias}"))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_terminal_routing_strategy_exception()) =>
+        {
+            let message = e
+                .as_service_error()
+                .and_then(|e| e.meta().message())
+                .unwrap_or("")
+                .to_owned();
+            Err(ResolveError::TerminalAlias {
+                alias: alias.to_owned(),
+                message,
+            })
+        }
+        Err(e) => Err(gl.classify(OP, e).into()),
+    }
+}
+
+/// A fleet or alias name: ListAliases for aliases of that name, ListFleets +
+/// DescribeFleetAttributes for fleets of that name. Exactly one fleet must
+/// come out of it.
+pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> {
+    let mut found: BTreeMap<String, String> = BTreeMap::new();
+
+    let aliases = gl
+        .client
+        .list_aliases()
+        .name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| gl.classify("ListAliases", e))?;
+    for alias in aliases.iter().filter(|a| a.name() == Some(name)) {
+        let routing = alias.routing_strategy();
+        match (routing.and_then(|r| r.r#type()), routing.and_then(|r| r.fleet_id())) {
+            (Some(RoutingStrategyType::Simple), Some(fleet_id)) => {
+                found.insert(
+                    fleet_id.to_owned(),
+                    format!("via alias {}", alias.alias_id().unwrap_or("?")),
+                );
+            }
+            _ => {
+                let message = routing.and_then(|r| r.message()).unwrap_or("").to_owned();
+                if found.is_empty() && aliases.len() == 1 {
+                    return Err(ResolveError::TerminalAlias {
+                        alias: name.to_owned(),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+
+    let fleet_ids = gl
+        .client
+        .list_fleets()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| gl.classify("ListFleets", e))?;
+    for chunk in fleet_ids.chunks(50) {
+        let out = gl
+            .client
+            .describe_fleet_attributes()
+            .set_fleet_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
+        for fleet in out.fleet_attributes() {
+            if let (Some(id), Some(n)) = (fleet.fleet_id(), fleet.name())
+                && n == name
+            {
+                let status = fleet.status().map(|s| s.as_str()).unwrap_or("?");
+                found
+                    .entry(id.to_owned())
+                    .or_insert_with(|| format!("fleet named '{n}', {status}"));
+            }
+        }
+    }
+
+    match found.len() {
+        0 => Err(ResolveError::NoSuchName {
+            name: name.to_owned(),
+            region: gl.region.clone(),
+        }),
+        1 => Ok(found.into_keys().next().expect("one entry")),
+        _ => Err(ResolveError::Ambiguous {
+            name: name.to_owned(),
+            region: gl.region.clone(),
+            candidates: found
+                .iter()
+                .map(|(id, why)| format!("  {id}  ({why})"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }),
+    }
+}
+
+/// DescribeFleetAttributes, DescribeBuild (for the server SDK version) and
+/// DescribeFleetLocationAttributes: everything `connect` needs to know.
+pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, ResolveError> {
+    let container = fleet_id.starts_with("containerfleet-");
+    let out = gl
+        .client
+        .describe_fleet_attributes()
+        .fleet_ids(fleet_id)
+        .send()
+        .await
+        .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
+    // Fleets that don't exist are left out of the answer rather than refused.
+    let attrs = out.fleet_attributes().iter().find(|f| f.fleet_id() == Some(fleet_id));
+    let Some(attrs) = attrs else {
+        if !container {
+            return Err(crate::aws::AwsError::NotFound {
+                op: "DescribeFleetAttributes",
+                region: gl.region.clone(),
+                message: format!("no fleet {fleet_id}"),
+            }
+            .into());
+        }
+        // Container fleets are described by their own API; what we need follows from the ID.
+        let locations = locations(gl, fleet_id).await?;
+        return Ok(FleetInfo {
+            fleet_id: fleet_id.to_owned(),
+            name: String::new(),
+            region: gl.region.clone(),
+            status: String::new(),
+            compute: ComputeType::Container,
+            os: None,
+            sdk: Some(Sdk::V5),
+            server_sdk_version: None,
+            locations,
+            instance_type: None,
+        });
+    };
+
+    let compute = if container {
+        ComputeType::Container
+    } else {
+        match attrs.compute_type() {
+            Some(SdkComputeType::Anywhere) => ComputeType::Anywhere,
+            Some(other) if other.as_str() == "CONTAINER" => ComputeType::Container,
+            _ => ComputeType::Ec2,
+        }
+    };
+    let server_sdk_version = match attrs.build_id() {
+        Some(build_id) if compute == ComputeType::Ec2 => {
+            let build = gl
+                .client
+                .describe_build()
+                .build_id(build_id)
+                .send()
+                .await
+                .map_err(|e| gl.classify("DescribeBuild", e))?;
+            build
+                .build_value()
+                .and_then(|b| b.server_sdk_version())
+                .map(str::to_owned)
+        }
+        _ => None,
+    };
+    let sdk = match compute {
+        ComputeType::Container => Some(Sdk::V5),
+        _ => server_sdk_version.as_deref().and_then(sdk_generation),
+    };
+    let locations = locations(gl, fleet_id).await?;
+    Ok(FleetInfo {
+        fleet_id: fleet_id.to_owned(),
+        name: attrs.name().unwrap_or_default().to_owned(),
+        region: gl.region.clone(),
+        status: attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        compute,
+        os: attrs.operating_system().map(|o| o.as_str().to_owned()),
+        sdk,
+        server_sdk_version,
+        locations,
+        instance_type: attrs.instance_type().map(|t| t.as_str().to_owned()),
+    })
+}
+
+/// The fleet's locations, home region first.
+async fn locations(gl: &GameLift, fleet_id: &str) -> Result<Vec<String>, ResolveError> {
+    let pages = gl
+        .client
+        .describe_fleet_location_attributes()
+        .fleet_id(fleet_id)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| gl.classify("DescribeFleetLocationAttributes", e))?;
+    let mut locations = vec![gl.region.clone()];
+    for loc in pages.iter().flat_map(|p| p.location_attributes()) {
+        if let Some(l) = loc.location_state().and_then(|s| s.location())
+            && !locations.iter().any(|have| have == l)
+        {
+            locations.push(l.to_owned());
+        }
+    }
+    Ok(locations)
+}
+
+/// "5.1.0" → 5; "4.0.2" → 4.
+fn sdk_generation(version: &str) -> Option<Sdk> {
+    let major: u32 = version.trim().split('.').next()?.parse().ok()?;
+    Some(if major >= 5 { Sdk::V5 } else { Sdk::V4 })
+}
+
+/// Refuses fleets that have nothing to connect to, and says why.
+pub fn check_usable(fleet: &FleetInfo) -> Result<(), ResolveError> {
+    if fleet.compute == ComputeType::Anywhere {
+        return Err(ResolveError::Anywhere {
+            fleet_id: fleet.fleet_id.clone(),
+        });
+    }
+    let refuse = |meaning| {
+        Err(ResolveError::NotActive {
+            fleet_id: fleet.fleet_id.clone(),
+            status: fleet.status.clone(),
+            meaning,
+        })
+    };
+    match fleet.status.as_str() {
+        "ACTIVE" | "" => Ok(()),
+        "ACTIVATING" => {
+            tracing::warn!(
+                "fleet {} is ACTIVATING: its instances may not accept connections yet",
+                fleet.fleet_id
+            );
+            Ok(())
+        }
+        "DELETING" => {
+            tracing::warn!("fleet {} is DELETING: its instances are going away", fleet.fleet_id);
+            Ok(())
+        }
+        "NEW" | "DOWNLOADING" | "VALIDATING" | "BUILDING" => {
+            refuse("it is still being created and has no instances to connect to until it is ACTIVE; wait and retry")
+        }
+        "ERROR" => refuse(
+            "it failed to activate and has no usable instances; see `aws gamelift describe-fleet-events --fleet-id <id>`",
+        ),
+        "TERMINATED" => refuse("it has been deleted and has no instances"),
+        _ => refuse("it is not ACTIVE, so its instances cannot be reached"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_generations() {
+        assert_eq!(sdk_generation("4.0.2"), Some(Sdk::V4));
+        assert_eq!(sdk_generation("3.4.0"), Some(Sdk::V4));
+        assert_eq!(sdk_generation("5.1.0"), Some(Sdk::V5));
+        assert_eq!(sdk_generation("10.0"), Some(Sdk::V5));
+        assert_eq!(sdk_generation("unknown"), None);
+    }
+}
