@@ -81,6 +81,9 @@ pub enum Command {
     /// List a fleet's instances (or computes) in every location.
     Instances(InstancesArgs),
 
+    /// Inbound port permissions: list them, or close what a killed run left open.
+    Ports(PortsArgs),
+
     /// Try it without an AWS account: a local GameLift emulator and a local
     /// sshd on 127.0.0.1, and a real `connect` between them.
     #[cfg(feature = "emulator")]
@@ -120,6 +123,30 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub refresh: bool,
 
+    /// Open the session's port (TCP) in the fleet's inbound permissions for
+    /// your IP only, for the length of the session, and close it afterwards.
+    #[arg(long)]
+    pub open_port: bool,
+
+    /// With --open-port: open it to this address or CIDR instead of the
+    /// public IP that --ip-lookup-url reports. 0.0.0.0/0 or ::/0 only if you
+    /// really mean everyone.
+    #[arg(long, value_name = "CIDR", requires = "open_port")]
+    pub cidr: Option<String>,
+
+    /// With --open-port: where to ask for your public IP.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "GAMELIFT_ACCESS_IP_LOOKUP_URL",
+        default_value = crate::ports::DEFAULT_LOOKUP_URL
+    )]
+    pub ip_lookup_url: String,
+
+    /// With --open-port: how long to wait for GameLift to apply the rule.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub open_port_timeout: u64,
+
     /// Print the command that would run, then stop: no secret is written and
     /// no connection is made.
     #[arg(long)]
@@ -128,6 +155,24 @@ pub struct ConnectArgs {
     /// Command to run on the instance, after `--`, exactly as ssh takes it.
     #[arg(last = true, value_name = "REMOTE COMMAND")]
     pub remote_command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortsArgs {
+    #[command(subcommand)]
+    pub command: PortsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortsCommand {
+    /// A fleet's inbound permissions, marking the ones this tool opened.
+    List {
+        /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
+        #[arg(value_name = "FLEET")]
+        fleet: String,
+    },
+    /// Revoke the permissions that runs which no longer exist left open.
+    CloseStale,
 }
 
 #[derive(Debug, Args)]

@@ -119,7 +119,8 @@ fn owner_pid(file_name: &str) -> Option<i32> {
     stem.rsplit_once('.')?.1.parse().ok().filter(|pid| *pid > 0)
 }
 
-fn process_alive(pid: i32) -> bool {
+/// Whether process `pid` exists (ours or another user's).
+pub fn process_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence and permission.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)

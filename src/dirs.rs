@@ -34,6 +34,15 @@ pub fn data_dir() -> io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// State that must survive a crash, such as the ledger of opened ports:
+/// `$XDG_STATE_HOME/gamelift-access` on Linux, the data dir elsewhere.
+pub fn state_dir() -> io::Result<PathBuf> {
+    let project = project()?;
+    let dir = project.state_dir().unwrap_or(project.data_dir()).to_owned();
+    ensure_private_dir(&dir)?;
+    Ok(dir)
+}
+
 /// Cached metadata (no secrets), such as the fleet cache.
 pub fn cache_dir() -> io::Result<PathBuf> {
     let dir = project()?.cache_dir().to_owned();

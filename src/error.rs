@@ -5,6 +5,7 @@
 //! Our own failures use the sysexits(3) range (64–78) so that they rarely
 //! collide with a remote command's exit code, which `connect` passes through.
 
+use crate::ports::PortError;
 use crate::resolve::{RefError, ResolveError};
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
 
@@ -20,6 +21,8 @@ pub enum Error {
     Deliver(#[from] DeliverError),
     #[error(transparent)]
     Launch(#[from] LaunchError),
+    #[error(transparent)]
+    Ports(#[from] PortError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -69,6 +72,10 @@ impl Error {
             Error::Deliver(_) => code::IO,
             Error::Launch(LaunchError::ToolMissing { .. }) => code::TOOL_MISSING,
             Error::Launch(_) => code::IO,
+            Error::Ports(PortError::Aws(e)) => e.exit_code(),
+            Error::Ports(PortError::BadCidr(_)) => code::USAGE,
+            Error::Ports(PortError::Ledger(_)) => code::IO,
+            Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Other(_) => code::SOFTWARE,
         }

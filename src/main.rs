@@ -14,6 +14,7 @@ mod error;
 mod launch;
 mod obtain;
 mod output;
+mod ports;
 mod resolve;
 mod signals;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
             Command::Connect(args) => commands::connect::run(&cli.global, args).await,
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
+            Command::Ports(args) => commands::ports::run(&cli.global, args).await,
             #[cfg(feature = "emulator")]
             Command::Demo(args) => commands::demo::run(&cli.global, args).await,
         }

@@ -13,6 +13,25 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Nanoseconds since the Unix epoch, for unique names.
+pub fn now_nanos() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// A spinner on stderr, only when stderr is a terminal.
+pub fn spinner(message: String) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
 /// A coarse age: `45s`, `12m`, `5h`, `3d`.
 pub fn age(secs: i64) -> String {
     match secs.max(0) {

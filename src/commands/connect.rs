@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::aws::GameLift;
 use crate::cli::{ConnectArgs, GlobalArgs, OutputFormat, SdkArg};
@@ -10,6 +11,7 @@ use crate::dirs;
 use crate::error::{Error, Result};
 use crate::launch::{self, ClientCommand, ssh::SshSession};
 use crate::obtain::{self, Access, SessionParams, SshAccess, SsmAccess};
+use crate::ports::{self, Opened};
 use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk, Target};
 use crate::signals::Signals;
 
@@ -30,10 +32,46 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     };
     tracing::debug!(%target, sdk = target.sdk.as_str(), compute = target.fleet.compute.as_str(), "resolved");
 
-    match target.sdk {
-        Sdk::V4 => connect_ssh(&gamelift, &target, &keys, global, &args, &mut signals).await,
-        Sdk::V5 => connect_ssm(&gamelift, &target, global, &args, &mut signals).await,
+    // --open-port: authorize the caller now, revoke below, whatever happens in between.
+    let opened = match (args.open_port && !args.print, target.sdk) {
+        (true, Sdk::V4) => open_port(&gamelift, &target, args.port.unwrap_or(22), &args).await?,
+        (true, Sdk::V5) => {
+            eprintln!("note: SSM sessions need no inbound port; --open-port has nothing to do");
+            None
+        }
+        (false, _) => None,
+    };
+    let result = async {
+        if let Some(opened) = &opened {
+            tokio::select! {
+                result = opened.wait_applied(&gamelift, Duration::from_secs(args.open_port_timeout)) => result?,
+                sig = signals.recv() => return Err(sig.into()),
+            }
+        }
+        match target.sdk {
+            Sdk::V4 => connect_ssh(&gamelift, &target, &keys, global, &args, &mut signals).await,
+            Sdk::V5 => connect_ssm(&gamelift, &target, global, &args, &mut signals).await,
+        }
     }
+    .await;
+    if let Some(opened) = opened
+        && let Err(e) = opened.close(&gamelift).await
+    {
+        eprintln!(
+            "gamelift-access: could not close the port again: {e}
+  run `gamelift-access ports close-stale` to retry"
+        );
+    }
+    result
+}
+
+/// The caller's CIDR (`--cidr`, else a public-IP lookup), then the port.
+async fn open_port(gamelift: &GameLift, target: &Target, port: u16, args: &ConnectArgs) -> Result<Option<Opened>> {
+    let caller = match &args.cidr {
+        Some(cidr) => ports::parse_cidr(cidr)?,
+        None => ports::lookup(&args.ip_lookup_url).await?,
+    };
+    Ok(ports::open(gamelift, &target.fleet.fleet_id, &target.location, port, caller).await?)
 }
 
 async fn resolve(

@@ -5,3 +5,4 @@ pub mod connect;
 pub mod demo;
 pub mod fleets;
 pub mod instances;
+pub mod ports;

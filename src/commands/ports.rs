@@ -1,0 +1,137 @@
+//! `gamelift-access ports`: inbound permissions, and cleaning up after
+//! runs that were killed before they could close what they opened.
+
+use serde::Serialize;
+
+use crate::aws::GameLift;
+use crate::cli::{GlobalArgs, OutputFormat, PortsArgs, PortsCommand};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::ports::{self, Ledger, LedgerEntry, Permission};
+use crate::resolve::{FleetRef, Resolver};
+
+pub async fn run(global: &GlobalArgs, args: PortsArgs) -> Result<u8> {
+    match args.command {
+        PortsCommand::List { fleet } => list(global, &fleet).await,
+        PortsCommand::CloseStale => close_stale(global).await,
+    }
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    permission: &'a Permission,
+    /// The ledger entry, if this tool opened it.
+    opened_by_gamelift_access: Option<&'a LedgerEntry>,
+}
+
+async fn list(global: &GlobalArgs, fleet: &str) -> Result<u8> {
+    let fleet = FleetRef::parse(fleet)?;
+    let gamelift = GameLift::connect(global, fleet.region()).await?;
+    let info = Resolver::new(&gamelift, false).fleet(&fleet).await?;
+    let settings = ports::settings(&gamelift, &info.fleet_id, None).await?;
+    let entries = Ledger::open()
+        .and_then(|l| l.entries())
+        .map_err(ports::PortError::from)?;
+    let ours = |p: &Permission| {
+        entries
+            .iter()
+            .find(|e| e.fleet_id == info.fleet_id && e.permission == *p)
+    };
+    let rows: Vec<Row> = settings
+        .permissions
+        .iter()
+        .map(|p| Row {
+            permission: p,
+            opened_by_gamelift_access: ours(p),
+        })
+        .collect();
+    match global.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize")),
+        OutputFormat::Table => {
+            let now = output::now();
+            output::print_table(
+                &["PROTOCOL", "PORTS", "RANGE", "OPENED BY GAMELIFT-ACCESS"],
+                &rows
+                    .iter()
+                    .map(|r| {
+                        let p = r.permission;
+                        let ports = if p.from_port == p.to_port {
+                            p.from_port.to_string()
+                        } else {
+                            format!("{}-{}", p.from_port, p.to_port)
+                        };
+                        let by_us = match r.opened_by_gamelift_access {
+                            Some(e) => format!(
+                                "yes: pid {} ({}), {} ago",
+                                e.pid,
+                                if e.owner_alive() {
+                                    "running"
+                                } else {
+                                    "gone: close-stale will revoke it"
+                                },
+                                output::age(now - e.opened_at)
+                            ),
+                            None => "-".into(),
+                        };
+                        vec![p.protocol.clone(), ports, p.ip_range.to_string(), by_us]
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            if settings.pending {
+                eprintln!("(an update to these permissions is still being applied)");
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Revokes every ledger entry whose run is gone.
+async fn close_stale(global: &GlobalArgs) -> Result<u8> {
+    let ledger = Ledger::open().map_err(ports::PortError::from)?;
+    let stale: Vec<LedgerEntry> = ledger
+        .entries()
+        .map_err(ports::PortError::from)?
+        .into_iter()
+        .filter(|e| !e.owner_alive())
+        .collect();
+    let mut closed = vec![];
+    let mut failures = vec![];
+    for entry in stale {
+        let p = &entry.permission;
+        let what = format!(
+            "{} {} from {} on {} ({})",
+            p.protocol, p.from_port, p.ip_range, entry.fleet_id, entry.region
+        );
+        let result = async {
+            let gamelift = GameLift::connect(global, Some(&entry.region)).await?;
+            ports::revoke(&gamelift, &entry).await?;
+            ledger.remove(&entry.id)?;
+            Ok::<_, ports::PortError>(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                if global.output == OutputFormat::Table {
+                    println!("revoked {what}");
+                }
+                closed.push(entry);
+            }
+            Err(e) => failures.push(format!("{what}: {e}")),
+        }
+    }
+    if global.output == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&closed).expect("entries serialize"));
+    } else if closed.is_empty() && failures.is_empty() {
+        println!("nothing to close");
+    }
+    if failures.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::Other(format!(
+            "could not revoke {} permission(s); they stay in the ledger:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        )))
+    }
+}
