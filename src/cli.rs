@@ -101,7 +101,7 @@ pub struct ConnectArgs {
     #[arg(value_name = "INSTANCE")]
     pub instance: Option<String>,
 
-    /// Port to connect to on the instance (ssh: 22).
+    /// Port to connect to on the instance (ssh: 22, RDP: 3389).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
 
@@ -147,13 +147,25 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub open_port_timeout: u64,
 
+    /// Windows: put the password on the clipboard instead of showing it on
+    /// the terminal; it is cleared after SECS seconds (default 45), or when
+    /// the session ends if that is sooner.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "45", conflicts_with = "show_password")]
+    pub copy: Option<u64>,
+
+    /// Windows: print the password alone on stdout and stop, for scripts
+    /// (with --output json: the whole access record, password included).
+    #[arg(long)]
+    pub show_password: bool,
+
     /// Print the command that would run, then stop: no secret is written and
     /// no connection is made.
     #[arg(long)]
     pub print: bool,
 
-    /// Command to run on the instance, after `--`, exactly as ssh takes it.
-    #[arg(last = true, value_name = "REMOTE COMMAND")]
+    /// After `--`: for ssh, the command to run on the instance, exactly as
+    /// ssh takes it; for RDP, arguments for the RDP client, as-is.
+    #[arg(last = true, value_name = "ARGS")]
     pub remote_command: Vec<String>,
 }
 

@@ -15,6 +15,8 @@ use crate::dirs;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
+    #[error("cannot use the clipboard: {0}\n  drop --copy: the password is then shown on the terminal")]
+    Clipboard(String),
     #[error("cannot prepare the private directory for the key: {0}")]
     Dir(#[source] io::Error),
     #[error("cannot write the key file {}: {source}", path.display())]
@@ -109,6 +111,72 @@ impl Drop for SecretFile {
             Ok(()) => tracing::debug!(path = %self.path.display(), "key removed"),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => tracing::warn!(path = %self.path.display(), "could not remove key file: {e}"),
+        }
+    }
+}
+
+/// A secret on the clipboard. It is cleared after the timeout or when this
+/// is dropped, whichever comes first, and only if the clipboard still holds
+/// it: something the user copied since is left alone.
+pub struct ClipboardSecret {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    keeper: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ClipboardSecret {
+    pub fn copy(secret: &SecretString, timeout: std::time::Duration) -> Result<Self, DeliverError> {
+        use zeroize::Zeroize;
+        let secret = SecretString::from(secret.expose_secret());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = std::sync::mpsc::channel::<()>();
+        // On X11 the owner serves the clipboard's contents, so the clipboard
+        // lives on a thread of its own until it is time to clear it.
+        let keeper = std::thread::spawn(move || {
+            let mut clipboard = match arboard::Clipboard::new().and_then(|mut c| {
+                c.set_text(secret.expose_secret())?;
+                Ok(c)
+            }) {
+                Ok(c) => {
+                    let _ = ready_tx.send(Ok(()));
+                    c
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = stop_rx.recv_timeout(timeout);
+            if let Ok(mut now) = clipboard.get_text() {
+                let ours = now == secret.expose_secret();
+                now.zeroize();
+                if ours {
+                    let _ = clipboard.clear();
+                    tracing::debug!("clipboard cleared");
+                }
+            }
+        });
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Self {
+                stop: Some(stop),
+                keeper: Some(keeper),
+            }),
+            Ok(Err(e)) => {
+                let _ = keeper.join();
+                Err(DeliverError::Clipboard(e))
+            }
+            Err(_) => {
+                let _ = keeper.join();
+                Err(DeliverError::Clipboard("the clipboard thread failed".into()))
+            }
+        }
+    }
+}
+
+impl Drop for ClipboardSecret {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(keeper) = self.keeper.take() {
+            let _ = keeper.join();
         }
     }
 }

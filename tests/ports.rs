@@ -162,7 +162,14 @@ fn sigterm_mid_session_still_revokes() {
     let listed = run(list);
     assert_eq!(code(listed.status), 0, "{}", text(&listed.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
-    let row = |range: &str| rows.as_array().unwrap().iter().find(|r| r["ip_range"] == range).cloned().unwrap();
+    let row = |range: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ip_range"] == range)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(row("198.51.100.9/32")["opened_by_gamelift_access"]["pid"], child.id());
     assert!(row("203.0.113.0/24")["opened_by_gamelift_access"].is_null());
 

@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use crate::aws::GameLift;
 use crate::cli::{ConnectArgs, GlobalArgs, OutputFormat, SdkArg};
-use crate::deliver::{DeliverError, KeyDir};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::deliver::{ClipboardSecret, DeliverError, KeyDir};
 use crate::dirs;
 use crate::error::{Error, Result};
+use crate::launch::rdp::{self, ClientOs, RdpTarget};
 use crate::launch::{self, ClientCommand, ssh::SshSession};
-use crate::obtain::{self, Access, SessionParams, SshAccess, SsmAccess};
+use crate::obtain::{self, Access, RdpAccess, SessionParams, SshAccess, SsmAccess};
 use crate::ports::{self, Opened};
 use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk, Target};
 use crate::signals::Signals;
@@ -33,8 +36,9 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     tracing::debug!(%target, sdk = target.sdk.as_str(), compute = target.fleet.compute.as_str(), "resolved");
 
     // --open-port: authorize the caller now, revoke below, whatever happens in between.
-    let opened = match (args.open_port && !args.print, target.sdk) {
-        (true, Sdk::V4) => open_port(&gamelift, &target, args.port.unwrap_or(22), &args).await?,
+    // --print and --show-password connect to nothing, so they open nothing.
+    let opened = match (args.open_port && !args.print && !args.show_password, target.sdk) {
+        (true, Sdk::V4) => open_port(&gamelift, &target, args.port.unwrap_or(default_port(&target)), &args).await?,
         (true, Sdk::V5) => {
             eprintln!("note: SSM sessions need no inbound port; --open-port has nothing to do");
             None
@@ -49,7 +53,7 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
             }
         }
         match target.sdk {
-            Sdk::V4 => connect_ssh(&gamelift, &target, &keys, global, &args, &mut signals).await,
+            Sdk::V4 => connect_instance(&gamelift, &target, &keys, global, &args, &mut signals).await,
             Sdk::V5 => connect_ssm(&gamelift, &target, global, &args, &mut signals).await,
         }
     }
@@ -92,8 +96,22 @@ async fn resolve(
     Ok((gamelift, target))
 }
 
-/// Server SDK 4 Linux: GetInstanceAccess, a 0600 key file, ssh.
-async fn connect_ssh(
+/// The port a session uses unless `--port` says otherwise: RDP for Windows
+/// fleets, ssh for the rest.
+fn default_port(target: &Target) -> u16 {
+    if is_windows(target.fleet.os.as_deref()) {
+        3389
+    } else {
+        22
+    }
+}
+
+fn is_windows(os: Option<&str>) -> bool {
+    os.is_some_and(|os| os.starts_with("WINDOWS"))
+}
+
+/// Server SDK 4: GetInstanceAccess, then ssh (Linux) or RDP (Windows).
+async fn connect_instance(
     gamelift: &GameLift,
     target: &Target,
     keys: &KeyDir,
@@ -101,20 +119,48 @@ async fn connect_ssh(
     args: &ConnectArgs,
     signals: &mut Signals,
 ) -> Result<u8> {
-    // No secret is fetched without a client to use it (--print needs none).
-    let ssh = match launch::find("ssh", launch::ssh::INSTALL_HINT) {
-        Ok(path) => path,
-        Err(_) if args.print => PathBuf::from("ssh"),
-        Err(e) => return Err(e.into()),
-    };
+    // No secret is fetched without a client to use it (--print and
+    // --show-password need none). The fleet's OS says which client.
+    if !args.print && !args.show_password {
+        if is_windows(target.fleet.os.as_deref()) {
+            let probe = RdpTarget {
+                host: "",
+                port: 0,
+                user: "",
+                extra_args: &[],
+            };
+            rdp::plan(&probe, ClientOs::current(), |tool| which::which(tool).ok())?;
+        } else {
+            launch::find("ssh", launch::ssh::INSTALL_HINT)?;
+        }
+    }
     let access = tokio::select! {
         result = obtain::instance_access(gamelift, target) => result?,
         sig = signals.recv() => return Err(sig.into()),
     };
-    let Access::Ssh(SshAccess { host, user, key }) = access else {
-        unreachable!("GetInstanceAccess yields ssh access or an error")
-    };
+    match access {
+        Access::Ssh(access) => connect_ssh(target, access, keys, global, args, signals).await,
+        Access::Rdp(access) => connect_rdp(target, access, global, args, signals).await,
+        Access::Ssm(_) => unreachable!("GetInstanceAccess yields ssh or RDP access"),
+    }
+}
 
+/// Linux: a 0600 key file and ssh.
+async fn connect_ssh(
+    target: &Target,
+    SshAccess { host, user, key }: SshAccess,
+    keys: &KeyDir,
+    global: &GlobalArgs,
+    args: &ConnectArgs,
+    signals: &mut Signals,
+) -> Result<u8> {
+    if args.show_password || args.copy.is_some() {
+        return Err(Error::Other(format!(
+            "{} is a Linux instance: its secret is an ssh key, which is never shown or copied",
+            target.instance_id
+        )));
+    }
+    let ssh = launch::find("ssh", launch::ssh::INSTALL_HINT).unwrap_or_else(|_| PathBuf::from("ssh"));
     let known_hosts = known_hosts_file(&target.fleet.fleet_id)?;
     let user = args.user.as_deref().unwrap_or(&user);
     let mut session = SshSession {
@@ -140,6 +186,79 @@ async fn connect_ssh(
     let outcome = launch::run(&session.command(), signals).await?;
     drop(key_file);
     finish(outcome)
+}
+
+/// Windows: the password goes to the RDP client without touching a command
+/// line, and to the user on the terminal (or the clipboard with --copy).
+async fn connect_rdp(
+    target: &Target,
+    access: RdpAccess,
+    global: &GlobalArgs,
+    args: &ConnectArgs,
+    signals: &mut Signals,
+) -> Result<u8> {
+    let user = args.user.as_deref().unwrap_or(&access.user);
+    let port = args.port.unwrap_or(3389);
+    if args.show_password {
+        match global.output {
+            OutputFormat::Table => println!("{}", access.password.expose_secret()),
+            OutputFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "fleet_id": target.fleet.fleet_id,
+                    "instance_id": target.instance_id,
+                    "host": access.host,
+                    "port": port,
+                    "user": user,
+                    "operating_system": access.operating_system,
+                    "password": access.password.expose_secret(),
+                })
+            ),
+        }
+        return Ok(0);
+    }
+    let rdp_target = RdpTarget {
+        host: &access.host,
+        port,
+        user,
+        extra_args: &args.remote_command,
+    };
+    let plan = rdp::plan(&rdp_target, ClientOs::current(), |tool| which::which(tool).ok())?;
+    let runtime_dir = dirs::runtime_dir().map_err(DeliverError::Dir)?;
+    if args.print {
+        return print(&plan.command(&runtime_dir), global);
+    }
+
+    // Some clients make the user type or paste it: show it, but only on the terminal.
+    let _clipboard = match args.copy {
+        Some(secs) => {
+            let copied = ClipboardSecret::copy(&access.password, Duration::from_secs(secs))?;
+            eprintln!(
+                "the password for {user}@{} is on the clipboard for {secs}s",
+                access.host
+            );
+            Some(copied)
+        }
+        None => {
+            show_on_terminal(user, &access.host, &access.password);
+            None
+        }
+    };
+    tracing::info!(%target, host = access.host, user, "connecting with RDP");
+    let outcome = rdp::launch(plan, &access.password, signals, &runtime_dir).await?;
+    finish(outcome)
+}
+
+/// Writes the password to the controlling terminal itself, not to stdout
+/// or stderr, which may be a log, a pipe or a CI transcript.
+fn show_on_terminal(user: &str, host: &str, password: &SecretString) {
+    use std::io::Write;
+    match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(mut tty) => {
+            let _ = writeln!(tty, "password for {user}@{host}: {}", password.expose_secret());
+        }
+        Err(e) => tracing::debug!("no terminal to show the password on ({e}); --copy or --show-password give it"),
+    }
 }
 
 /// Server SDK 5 and container fleets: GetComputeAccess, then an SSM session
@@ -261,4 +380,38 @@ fn known_hosts_file(fleet_id: &str) -> Result<PathBuf> {
         dirs::ensure_private_dir(&dir).map(|()| dir)
     });
     Ok(dir.map_err(DeliverError::Dir)?.join(fleet_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::{ComputeType, FleetInfo};
+
+    fn target(os: Option<&str>) -> Target {
+        Target {
+            fleet: FleetInfo {
+                fleet_id: "fleet-1".into(),
+                name: String::new(),
+                region: "us-west-2".into(),
+                status: "ACTIVE".into(),
+                compute: ComputeType::Ec2,
+                os: os.map(str::to_owned),
+                sdk: Some(Sdk::V4),
+                server_sdk_version: None,
+                locations: vec![],
+                instance_type: None,
+            },
+            instance_id: "i-0123456789abcdef0".into(),
+            location: "us-west-2".into(),
+            sdk: Sdk::V4,
+        }
+    }
+
+    #[test]
+    fn rdp_for_windows_fleets_ssh_for_the_rest() {
+        assert_eq!(default_port(&target(Some("WINDOWS_2016"))), 3389);
+        assert_eq!(default_port(&target(Some("WINDOWS_2022"))), 3389);
+        assert_eq!(default_port(&target(Some("AMAZON_LINUX_2023"))), 22);
+        assert_eq!(default_port(&target(None)), 22);
+    }
 }

@@ -1,10 +1,11 @@
 //! GetInstanceAccess (server SDK 4.x): an IP, a user and a secret, which is
-//! an RSA private key on Linux and a password on Windows.
+//! an RSA private key on Linux and a password on Windows (told apart by the
+//! OperatingSystem it returns).
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
 
-use super::{Access, ObtainError, SshAccess};
+use super::{Access, ObtainError, RdpAccess, SshAccess};
 use crate::aws::GameLift;
 use crate::resolve::Target;
 
@@ -88,10 +89,15 @@ pub async fn instance_access(gamelift: &GameLift, target: &Target) -> Result<Acc
     let host = access.ip_address.ok_or(incomplete("IpAddress"))?;
     let user = credentials.user_name.take().ok_or(incomplete("Credentials.UserName"))?;
     match access.operating_system {
-        Some(os) if os.as_str().starts_with("WINDOWS") => Err(ObtainError::Windows {
-            instance: target.instance_id.clone(),
-            os: os.as_str().to_owned(),
-        }),
+        Some(os) if os.as_str().starts_with("WINDOWS") => {
+            tracing::debug!(%host, %user, os = os.as_str(), "instance access granted (password)");
+            Ok(Access::Rdp(RdpAccess {
+                host,
+                user,
+                password: secret,
+                operating_system: os.as_str().to_owned(),
+            }))
+        }
         os => {
             let key = InstanceKey::parse(secret)?;
             tracing::debug!(%host, %user, os = ?os.as_ref().map(|o| o.as_str()), fingerprint = key.fingerprint(), "instance access granted");

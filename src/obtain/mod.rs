@@ -30,11 +30,6 @@ pub enum ObtainError {
     BadKey { reason: String },
     #[error("{op} returned no {field}\n  try again; if it persists, the instance may still be starting")]
     Incomplete { op: &'static str, field: &'static str },
-    #[error(
-        "{instance} runs {os}: Windows instances are reached over RDP, which this version does not support yet\n  \
-         for now: aws gamelift get-instance-access, then your RDP client"
-    )]
-    Windows { instance: String, os: String },
     #[error("no container named '{wanted}' on {compute}; it runs: {available}")]
     NoSuchContainer {
         wanted: String,
@@ -47,7 +42,17 @@ pub enum ObtainError {
 #[derive(Debug)]
 pub enum Access {
     Ssh(SshAccess),
+    Rdp(RdpAccess),
     Ssm(SsmAccess),
+}
+
+/// A Windows instance: the secret is the password for RDP.
+#[derive(Debug)]
+pub struct RdpAccess {
+    pub host: String,
+    pub user: String,
+    pub password: SecretString,
+    pub operating_system: String,
 }
 
 #[derive(Debug)]
