@@ -71,7 +71,7 @@ pub enum SdkArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Open a shell on a fleet instance (ssh for server SDK 4 Linux fleets).
+    /// Open a session on a fleet instance: ssh, RDP or SSM, whichever it needs.
     Connect(ConnectArgs),
 
     /// List the fleets in a region: ID, name, status, compute type, OS, SDK
@@ -83,6 +83,15 @@ pub enum Command {
 
     /// Inbound port permissions: list them, or close what a killed run left open.
     Ports(PortsArgs),
+
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) to stdout.
+    Manpage,
 
     /// Try it without an AWS account: a local GameLift emulator and a local
     /// sshd on 127.0.0.1, and a real `connect` between them.

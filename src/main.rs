@@ -42,6 +42,8 @@ fn main() -> ExitCode {
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
+            Command::Completions { shell } => commands::generate::completions(shell),
+            Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]
             Command::Demo(args) => commands::demo::run(&cli.global, args).await,
         }

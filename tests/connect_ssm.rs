@@ -214,3 +214,40 @@ fn without_aws_cli_or_plugin_we_say_what_to_install() {
         "credentials fetched with nothing to use them"
     );
 }
+
+#[test]
+fn compute_credentials_appear_in_no_output_even_with_debug() {
+    let w = World::without_sshd();
+    let plugin = FakePlugin::install(w.dir.path());
+    for drop in [&[][..], &["aws"]] {
+        let mut cmd = w.cmd();
+        cmd.env("PATH", path_with(&plugin.bin_dir, drop))
+            .args(["--debug", "connect", SDK5_FLEET, SDK5_INSTANCE]);
+        let out = run(cmd);
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            output.contains("GetComputeAccess"),
+            "--debug shows the calls, so the check below means something"
+        );
+        let issued = w.emulator.issued_compute_credentials();
+        let creds = issued.last().unwrap();
+        assert!(
+            !output.contains(&creds.secret_access_key),
+            "secret access key in the output"
+        );
+        assert!(!output.contains(&creds.session_token), "session token in the output");
+        for s in w.emulator.ssm_sessions() {
+            let run = plugin
+                .runs()
+                .into_iter()
+                .find(|r| r.env["AWS_SSM_START_SESSION_RESPONSE"].contains(&s.session_id));
+            let token = serde_json::from_str::<serde_json::Value>(&run.unwrap().env["AWS_SSM_START_SESSION_RESPONSE"])
+                .unwrap()["TokenValue"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(!output.contains(&token), "SSM token in the output");
+        }
+    }
+}

@@ -31,12 +31,7 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
         .prefix("gamelift-access-demo-")
         .tempdir()
         .map_err(|e| Error::Other(format!("cannot make a temporary directory: {e}")))?;
-    // The host key is kept between demos so the demo fleet's known_hosts stays valid.
-    let keep = crate::dirs::data_dir()
-        .map(|d| d.join("demo"))
-        .and_then(|d| crate::dirs::ensure_private_dir(&d).map(|()| d))
-        .map_err(|e| Error::Other(format!("cannot prepare the demo's data directory: {e}")))?;
-    let sshd = LocalSshd::start(work.path(), &keep.join("ssh_host_ed25519_key"))
+    let sshd = LocalSshd::start(work.path(), &work.path().join("ssh_host_ed25519_key"))
         .map_err(|e| Error::Other(format!("cannot start the demo sshd: {e}")))?;
     let user = current_user().map_err(|e| Error::Other(format!("cannot tell who you are: {e}")))?;
 
@@ -53,6 +48,10 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
     for file in ["aws-config", "aws-credentials"] {
         std::fs::write(work.path().join(file), "")
             .map_err(|e| Error::Other(format!("cannot write the demo's AWS config: {e}")))?;
+    }
+    for dir in ["runtime", "data", "cache", "state"] {
+        crate::dirs::ensure_private_dir(&work.path().join(dir))
+            .map_err(|e| Error::Other(format!("cannot make the demo's directories: {e}")))?;
     }
     let interactive = std::io::stdin().is_terminal() && args.remote_command.is_empty();
     let remote: Vec<String> = if args.remote_command.is_empty() && !interactive {
@@ -104,6 +103,15 @@ pub async fn run(global: &GlobalArgs, args: DemoArgs) -> Result<u8> {
             "AWS_SECURITY_TOKEN",
         ] {
             cmd.env_remove(var);
+        }
+        // Its own runtime, data, cache and state dirs: the demo fleet stays out of yours.
+        for (var, dir) in [
+            ("XDG_RUNTIME_DIR", "runtime"),
+            ("XDG_DATA_HOME", "data"),
+            ("XDG_CACHE_HOME", "cache"),
+            ("XDG_STATE_HOME", "state"),
+        ] {
+            cmd.env(var, work.path().join(dir));
         }
         cmd.env("AWS_ACCESS_KEY_ID", "AKIDGAMELIFTDEMO0000")
             .env("AWS_SECRET_ACCESS_KEY", "demo-secret-access-key")

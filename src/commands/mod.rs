@@ -4,5 +4,6 @@ pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod fleets;
+pub mod generate;
 pub mod instances;
 pub mod ports;

@@ -1,0 +1,127 @@
+//! With no instance named and a terminal to ask on, `connect` shows a
+//! picker. A foreground tmux server (reaped by the test) provides the
+//! terminal; the test reads the screen and presses keys like a person.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use gamelift_emulator::fixture::sample;
+
+struct Tmux {
+    socket: String,
+    server: std::process::Child,
+}
+
+impl Tmux {
+    /// A private tmux server in the foreground (`-D`), with the given environment.
+    fn start(env: &Command) -> Tmux {
+        let socket = format!("gla-picker-{}", std::process::id());
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-D", "-L", &socket, "-f", "/dev/null"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        for (k, v) in env.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let server = cmd
+            .env("TERM", "xterm-256color")
+            .spawn()
+            .expect("tmux is installed (.ci/run installs it)");
+        Tmux { socket, server }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new("tmux")
+                .args(["-L", &self.socket])
+                .args(args)
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return text(&out.stdout);
+            }
+            // The server may not be listening yet right after start.
+            assert!(Instant::now() < deadline, "tmux {args:?}: {}", text(&out.stderr));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "picker"])
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
+    let w = World::without_sshd();
+    let tmux = Tmux::start(&w.cmd());
+    let out = w.dir.path().join("stdout");
+    let rc = w.dir.path().join("rc");
+    let script = format!(
+        "'{bin}' connect {fleet} --print > '{out}'; echo $? > '{rc}'",
+        bin = env!("CARGO_BIN_EXE_gamelift-access"),
+        fleet = sample::LINUX_SDK5_FLEET,
+        out = out.display(),
+        rc = rc.display(),
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "picker",
+        "-x",
+        "200",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+
+    wait_for("the picker", || {
+        let screen = tmux.screen();
+        screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
+    });
+    let screen = tmux.screen();
+    assert!(
+        screen.contains(sample::LINUX_SDK5_INSTANCE) && screen.contains("us-east-1"),
+        "{screen}"
+    );
+    assert!(screen.contains("ACTIVE"), "{screen}");
+
+    tmux.run(&["send-keys", "-t", "picker", "Down", "Enter"]);
+    wait_for("connect to finish", || {
+        std::fs::read_to_string(&rc).is_ok_and(|s| s.ends_with('\n'))
+    });
+    assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "0");
+
+    // The second row was chosen: the remote instance, in its own region.
+    let calls = w.emulator.calls_to("GetComputeAccess");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].body["ComputeName"], sample::LINUX_SDK5_REMOTE_INSTANCE);
+    let printed = std::fs::read_to_string(&out).unwrap();
+    assert!(printed.contains("--region us-east-1"), "{printed}");
+}
