@@ -64,53 +64,59 @@ impl KeyDir {
         }
     }
 
-    /// Writes `secret` to a new file readable by us alone. `O_EXCL` and
-    /// `O_NOFOLLOW` mean we never write through a file or symlink someone
-    /// else put in our way; the mode is set at creation, never widened.
-    pub fn write_key(&self, name: &str, secret: &SecretString) -> Result<SecretFile, DeliverError> {
+    /// Writes `secret` to a new file readable by us alone; OpenSSH wants
+    /// the PEM with a final newline.
+    pub fn write_key(&self, name: &str, secret: &SecretString) -> Result<PrivateFile, DeliverError> {
         let path = self.key_path(name);
-        let err = |source| DeliverError::Write {
+        let pem = secret.expose_secret().trim_end();
+        let file = PrivateFile::create(&path, &[pem.as_bytes(), b"\n"]).map_err(|source| DeliverError::Write {
             path: path.clone(),
             source,
-        };
+        })?;
+        tracing::debug!(path = %path.display(), "key written (0600)");
+        Ok(file)
+    }
+}
+
+/// A file only we can read, holding a secret or something private (a key,
+/// an `.rdp` file). Dropping it removes the file, so every way out of a
+/// scope (return, `?`, panic unwinding) cleans up.
+#[derive(Debug)]
+pub struct PrivateFile {
+    path: PathBuf,
+}
+
+impl PrivateFile {
+    /// Creates `path` with mode 0600 and writes `parts` to it. `O_EXCL` and
+    /// `O_NOFOLLOW` mean we never write through a file or symlink someone
+    /// else put in our way; the mode is set at creation, never widened. On
+    /// any failure after creation the file is removed again.
+    pub fn create(path: &Path, parts: &[&[u8]]) -> io::Result<PrivateFile> {
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-            .map_err(err)?;
-        // From here on the guard owns the path: any failure below removes it.
-        let guard = SecretFile { path: path.clone() };
-        let pem = secret.expose_secret().trim_end();
-        file.write_all(pem.as_bytes())
-            .and_then(|()| file.write_all(b"\n"))
-            .map_err(err)?;
-        file.sync_all().map_err(err)?;
-        tracing::debug!(path = %path.display(), "key written (0600)");
+            .open(path)?;
+        let guard = PrivateFile { path: path.to_owned() };
+        for part in parts {
+            file.write_all(part)?;
+        }
+        file.sync_all()?;
         Ok(guard)
     }
-}
 
-/// A file holding a secret. Dropping it removes the file, so every way out
-/// of a scope (return, `?`, panic unwinding) cleans up.
-#[derive(Debug)]
-pub struct SecretFile {
-    path: PathBuf,
-}
-
-impl SecretFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
 
-impl Drop for SecretFile {
+impl Drop for PrivateFile {
     fn drop(&mut self) {
         match fs::remove_file(&self.path) {
-            Ok(()) => tracing::debug!(path = %self.path.display(), "key removed"),
+            Ok(()) => tracing::debug!(path = %self.path.display(), "removed"),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %self.path.display(), "could not remove key file: {e}"),
+            Err(e) => tracing::warn!(path = %self.path.display(), "could not remove: {e}"),
         }
     }
 }

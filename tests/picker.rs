@@ -37,7 +37,7 @@ impl Tmux {
     }
 
     fn run(&self, args: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = Command::new("tmux")
                 .args(["-L", &self.socket])
@@ -66,10 +66,19 @@ impl Drop for Tmux {
     }
 }
 
-fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+/// Polls the screen until `ready` holds, with a deadline; a timeout shows
+/// the screen, so a failure says what the terminal showed instead.
+fn wait_for(what: &str, tmux: &Tmux, mut ready: impl FnMut(&str) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+    loop {
+        let screen = tmux.screen();
+        if ready(&screen) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the screen shows:\n{screen}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -87,6 +96,8 @@ fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
         out = out.display(),
         rc = rc.display(),
     );
+    // Keep the pane (and what connect printed) on screen after it exits.
+    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
     tmux.run(&[
         "new-session",
         "-d",
@@ -101,8 +112,7 @@ fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
         &script,
     ]);
 
-    wait_for("the picker", || {
-        let screen = tmux.screen();
+    wait_for("the picker", &tmux, |screen| {
         screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
     });
     let screen = tmux.screen();
@@ -113,7 +123,7 @@ fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
     assert!(screen.contains("ACTIVE"), "{screen}");
 
     tmux.run(&["send-keys", "-t", "picker", "Down", "Enter"]);
-    wait_for("connect to finish", || {
+    wait_for("connect to finish", &tmux, |_| {
         std::fs::read_to_string(&rc).is_ok_and(|s| s.ends_with('\n'))
     });
     assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "0");

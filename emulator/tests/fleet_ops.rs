@@ -2,44 +2,21 @@
 //! port settings, GetComputeAccess and SSM, driven by the real
 //! aws-sdk-gamelift / aws-sdk-ssm (and the Python `aws` CLI).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::Command;
-use std::time::Duration;
+mod common;
 
-use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
-use aws_sdk_gamelift::Client;
-use aws_sdk_gamelift::config::Region;
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
     ComputeStatus, FleetStatus, GameSessionStatus, IpPermission as SdkIpPermission, IpProtocol, LocationUpdateStatus,
     RoutingStrategyType,
 };
+use common::{aws_cli_json, client, emulator, raw_request, sdk_config};
 use gamelift_emulator::fixture::sample;
-use gamelift_emulator::{Emulator, Fixture, IpPermission, Protocol};
+use gamelift_emulator::{Emulator, IpPermission, Protocol};
 use serde_json::json;
-
-async fn sdk_config(emu: &Emulator, region: &'static str, creds: Credentials) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emu.endpoint())
-        .region(Region::new(region))
-        .credentials_provider(creds)
-        .load()
-        .await
-}
-
-async fn gamelift(emu: &Emulator, region: &'static str) -> Client {
-    let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
-    Client::new(&sdk_config(emu, region, creds).await)
-}
 
 async fn ssm_with(emu: &Emulator, creds: Credentials) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&sdk_config(emu, "us-west-2", creds).await)
-}
-
-fn start() -> Emulator {
-    Emulator::start(Fixture::sample()).expect("emulator starts")
 }
 
 fn perm(from: i32, to: i32, range: &str, protocol: IpProtocol) -> SdkIpPermission {
@@ -53,8 +30,8 @@ fn perm(from: i32, to: i32, range: &str, protocol: IpProtocol) -> SdkIpPermissio
 
 #[tokio::test]
 async fn list_fleets_is_regional_filters_and_paginates() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
 
     let all = gl.list_fleets().send().await.expect("ListFleets");
     assert_eq!(
@@ -96,7 +73,7 @@ async fn list_fleets_is_regional_filters_and_paginates() {
         .into_service_error();
     assert!(err.is_invalid_request_exception(), "{err:?}");
 
-    let elsewhere = gamelift(&emu, "eu-west-1").await;
+    let elsewhere = client(&emu, "eu-west-1").await;
     let none = elsewhere.list_fleets().send().await.expect("other region");
     assert!(none.fleet_ids().is_empty());
 
@@ -116,8 +93,8 @@ async fn list_fleets_is_regional_filters_and_paginates() {
 
 #[tokio::test]
 async fn aliases_list_and_resolve() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
 
     let all = gl.list_aliases().send().await.expect("ListAliases");
     assert_eq!(all.aliases().len(), 2);
@@ -193,8 +170,8 @@ async fn aliases_list_and_resolve() {
 
 #[tokio::test]
 async fn locations_computes_and_remote_instances() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
 
     let locs = gl
         .describe_fleet_location_attributes()
@@ -309,8 +286,8 @@ async fn locations_computes_and_remote_instances() {
 
 #[tokio::test]
 async fn game_sessions_by_fleet_id_and_alias() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
 
     let by_fleet = gl
         .describe_game_sessions()
@@ -399,8 +376,8 @@ async fn game_sessions_by_fleet_id_and_alias() {
 
 #[tokio::test]
 async fn get_compute_access_issues_fresh_credentials() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
     let access = |fleet: &str, compute: &str| gl.get_compute_access().fleet_id(fleet).compute_name(compute).send();
 
     let ec2 = access(sample::LINUX_SDK5_FLEET, sample::LINUX_SDK5_REMOTE_INSTANCE)
@@ -475,8 +452,8 @@ async fn get_compute_access_issues_fresh_credentials() {
 
 #[tokio::test]
 async fn port_settings_update_is_pending_then_applied() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
     let describe = || {
         gl.describe_fleet_port_settings()
             .fleet_id(sample::LINUX_SDK4_FLEET)
@@ -580,8 +557,8 @@ async fn port_settings_update_is_pending_then_applied() {
 
 #[tokio::test]
 async fn ssm_start_session_needs_issued_compute_credentials() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
     let access = gl
         .get_compute_access()
         .fleet_id(sample::LINUX_SDK5_FLEET)
@@ -691,32 +668,6 @@ async fn ssm_start_session_needs_issued_compute_credentials() {
     assert_eq!(emu.ssm_sessions().len(), 1);
 }
 
-/// Sends a hand-written HTTP/1.1 request and returns (status, head, body).
-fn raw_request(emu: &Emulator, head: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(emu.addr()).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let request = format!(
-        "{head}Host: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        emu.addr(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read response");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header terminator");
-    let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    (status, head, response[split + 4..].to_vec())
-}
-
 const SIGNED: &str = "X-Amz-Date: 20240102T030405Z\r\n\
      Content-Type: application/x-amz-json-1.1\r\n\
      Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-west-2/SERVICE/aws4_request, \
@@ -725,7 +676,7 @@ const SIGNED: &str = "X-Amz-Date: 20240102T030405Z\r\n\
 
 #[test]
 fn signing_service_must_match_the_target() {
-    let emu = start();
+    let emu = emulator();
     let cases = [
         ("AmazonSSM.TerminateSession", "gamelift", 403),
         ("GameLift.ListFleets", "ssm", 403),
@@ -755,7 +706,7 @@ fn signing_service_must_match_the_target() {
 
 #[test]
 fn checkip_serves_the_configured_public_ip() {
-    let emu = start();
+    let emu = emulator();
     assert_eq!(emu.checkip_url(), format!("{}/checkip", emu.endpoint()));
     let (status, _, _) = raw_request(&emu, "GET /checkip HTTP/1.1\r\n", b"");
     assert_eq!(status, 503);
@@ -768,45 +719,13 @@ fn checkip_serves_the_configured_public_ip() {
     assert!(emu.calls().is_empty(), "not an API call");
 }
 
-/// Runs the Python `aws` CLI against the emulator; panics if it is missing.
-fn aws_cli(emu: &Emulator, args: &[&str]) -> serde_json::Value {
-    let output = Command::new("aws")
-        .args(args)
-        .args([
-            "--endpoint-url",
-            &emu.endpoint(),
-            "--region",
-            "us-west-2",
-            "--output",
-            "json",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
-        .env("AWS_SECRET_ACCESS_KEY", "cli-secret")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_GAMELIFT")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the `aws` CLI ({e}): pip install awscli (.ci/run does)"));
-    assert!(
-        output.status.success(),
-        "aws {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("aws printed JSON")
-}
-
 #[tokio::test]
 async fn aws_cli_agrees_on_list_fleets_and_get_compute_access() {
-    let emu = start();
-    let gl = gamelift(&emu, "us-west-2").await;
+    let emu = emulator();
+    let gl = client(&emu, "us-west-2").await;
 
     let sdk = gl.list_fleets().send().await.expect("SDK ListFleets");
-    let cli = aws_cli(&emu, &["gamelift", "list-fleets"]);
+    let cli = aws_cli_json(&emu, &["gamelift", "list-fleets"]);
     assert_eq!(cli, json!({"FleetIds": sdk.fleet_ids()}));
 
     let sdk = gl
@@ -816,7 +735,7 @@ async fn aws_cli_agrees_on_list_fleets_and_get_compute_access() {
         .send()
         .await
         .expect("SDK GetComputeAccess");
-    let mut cli = aws_cli(
+    let mut cli = aws_cli_json(
         &emu,
         &[
             "gamelift",

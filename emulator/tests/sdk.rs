@@ -1,45 +1,28 @@
 //! End-to-end: the real aws-sdk-gamelift (RPC v2 CBOR) and the real Python
 //! `aws` CLI (awsJson1_1) against the emulator.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::Command;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_credential_types::Credentials;
-use aws_sdk_gamelift::Client;
-use aws_sdk_gamelift::config::Region;
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::operation::describe_build::DescribeBuildError;
 use aws_sdk_gamelift::operation::get_instance_access::GetInstanceAccessError;
 use aws_sdk_gamelift::types::{ComputeType as SdkComputeType, FleetStatus, OperatingSystem};
+use common::{aws_cli, cbor_error_type, client, raw_request};
 use gamelift_emulator::fixture::sample;
-use gamelift_emulator::{ComputeType, Emulator, Fault, Fixture, Fleet, Protocol};
+use gamelift_emulator::{ComputeType, Emulator, Fault, Fleet, Protocol};
 use serde_json::json;
 
 const FAKE_PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIEemulatorTEST\n-----END RSA PRIVATE KEY-----\n";
 
+/// The sample fixture, with a recognisable PEM as the Linux instance's secret.
 fn emulator() -> Emulator {
-    let mut fixture = Fixture::sample();
-    if let Some(instance) = fixture.instance_mut(sample::LINUX_SDK4_INSTANCE) {
-        instance.secret = FAKE_PEM.to_owned();
-    }
-    Emulator::start(fixture).expect("emulator starts")
-}
-
-/// A client configured the way the CLI configures one, except for a tiny
-/// retry backoff so retry tests are fast.
-async fn client(emu: &Emulator, region: &'static str) -> Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(emu.endpoint())
-        .region(Region::new(region))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(5)))
-        .load()
-        .await;
-    Client::new(&config)
+    common::emulator_with(|fixture| {
+        if let Some(instance) = fixture.instance_mut(sample::LINUX_SDK4_INSTANCE) {
+            instance.secret = FAKE_PEM.to_owned();
+        }
+    })
 }
 
 #[tokio::test]
@@ -443,44 +426,6 @@ async fn wrong_region_scope_is_not_found() {
         .expect("fleet now in eu-west-1");
 }
 
-/// Sends a hand-written HTTP/1.1 request and returns (status, body).
-fn raw_request(emu: &Emulator, head: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(emu.addr()).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let request = format!(
-        "{head}Host: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        emu.addr(),
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read response");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header terminator");
-    let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status code");
-    (status, response[split + 4..].to_vec())
-}
-
-fn cbor_error_type(body: &[u8]) -> String {
-    let value: ciborium::Value = ciborium::from_reader(body).expect("error body is CBOR");
-    value
-        .as_map()
-        .and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.as_text() == Some("__type"))
-                .and_then(|(_, v)| v.as_text().map(str::to_owned))
-        })
-        .expect("__type member")
-}
-
 #[test]
 fn unsigned_requests_are_rejected_with_403() {
     let emu = emulator();
@@ -494,7 +439,7 @@ fn unsigned_requests_are_rejected_with_403() {
     )
     .expect("encode");
 
-    let (status, body) = raw_request(
+    let (status, _, body) = raw_request(
         &emu,
         "POST /service/GameLift/operation/DescribeBuild HTTP/1.1\r\n\
          smithy-protocol: rpc-v2-cbor\r\nContent-Type: application/cbor\r\n",
@@ -506,7 +451,7 @@ fn unsigned_requests_are_rejected_with_403() {
         "com.amazon.coral.service#MissingAuthenticationTokenException"
     );
 
-    let (status, body) = raw_request(
+    let (status, _, body) = raw_request(
         &emu,
         "POST / HTTP/1.1\r\nX-Amz-Target: GameLift.DescribeBuild\r\n\
          Content-Type: application/x-amz-json-1.1\r\n",
@@ -518,7 +463,7 @@ fn unsigned_requests_are_rejected_with_403() {
     assert_eq!(json["message"], "Missing Authentication Token");
 
     // Signed for the wrong service.
-    let (status, body) = raw_request(
+    let (status, _, body) = raw_request(
         &emu,
         "POST /service/GameLift/operation/DescribeBuild HTTP/1.1\r\n\
          smithy-protocol: rpc-v2-cbor\r\nX-Amz-Date: 20240102T030405Z\r\n\
@@ -534,7 +479,7 @@ fn unsigned_requests_are_rejected_with_403() {
     );
 
     // Signed but without X-Amz-Date.
-    let (status, body) = raw_request(
+    let (status, _, body) = raw_request(
         &emu,
         "POST /service/GameLift/operation/DescribeBuild HTTP/1.1\r\n\
          smithy-protocol: rpc-v2-cbor\r\n\
@@ -553,40 +498,6 @@ fn unsigned_requests_are_rejected_with_403() {
     assert_eq!(calls.len(), 4);
     assert!(calls.iter().all(|c| c.status == 403 && c.operation == "DescribeBuild"));
     assert_eq!(calls[2].region, "us-west-2", "scope parsed even when rejected");
-}
-
-/// Runs the Python `aws` CLI against the emulator, returning (exit code, stdout, stderr).
-fn aws_cli(emu: &Emulator, args: &[&str]) -> Option<(i32, String, String)> {
-    let output = Command::new("aws")
-        .args(args)
-        .args([
-            "--endpoint-url",
-            &emu.endpoint(),
-            "--region",
-            "us-west-2",
-            "--output",
-            "json",
-        ])
-        .env("AWS_ACCESS_KEY_ID", "AKIDCLI")
-        .env("AWS_SECRET_ACCESS_KEY", "cli-secret")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_GAMELIFT")
-        .output(); // waits for the child
-    match output {
-        Ok(out) => Some((
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => panic!("cannot run aws: {e}"),
-    }
 }
 
 #[tokio::test]

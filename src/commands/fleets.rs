@@ -18,16 +18,8 @@ struct FleetRow<'a> {
 
 pub async fn run(global: &GlobalArgs, args: FleetsArgs) -> Result<u8> {
     let gamelift = GameLift::connect(global, None).await?;
-    let fleet_ids = gamelift
-        .client
-        .list_fleets()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| gamelift.classify("ListFleets", e))?;
     let resolver = Resolver::new(&gamelift, args.refresh);
+    let fleet_ids = resolver.fleet_ids().await?;
     let mut fleets = Vec::with_capacity(fleet_ids.len());
     for id in &fleet_ids {
         fleets.push(resolver.fleet_info(id).await?);

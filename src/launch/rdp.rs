@@ -20,14 +20,13 @@
 //!   the caller's job.
 
 use std::ffi::OsString;
-use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ClientCommand, LaunchError, Outcome};
+use crate::deliver::PrivateFile;
 use crate::signals::Signals;
 
 /// The FreeRDP clients we run, in order of preference. `xfreerdp` first: it
@@ -265,7 +264,12 @@ pub async fn launch(
                 what: format!("cannot prepare {}", runtime_dir.display()),
                 source,
             })?;
-            let file = RdpFile::create(&rdp_file_path(runtime_dir), &rdp_file_contents)?;
+            let path = rdp_file_path(runtime_dir);
+            let file =
+                PrivateFile::create(&path, &[rdp_file_contents.as_bytes()]).map_err(|source| LaunchError::Io {
+                    what: format!("cannot write {}", path.display()),
+                    source,
+                })?;
             let outcome = super::run(&command, signals).await;
             drop(file);
             outcome
@@ -396,48 +400,10 @@ mod credman {
     }
 }
 
-/// The `.rdp` file; dropping it removes it, on every way out of [`launch`].
-struct RdpFile {
-    path: PathBuf,
-}
-
-impl RdpFile {
-    /// Created new (`O_EXCL`, `O_NOFOLLOW`) with mode 0600, as key files are.
-    fn create(path: &Path, contents: &str) -> Result<RdpFile, LaunchError> {
-        let err = |source| LaunchError::Io {
-            what: format!("cannot write {}", path.display()),
-            source,
-        };
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(path)
-            .map_err(err)?;
-        let guard = RdpFile { path: path.to_owned() };
-        file.write_all(contents.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(err)?;
-        Ok(guard)
-    }
-}
-
-impl Drop for RdpFile {
-    fn drop(&mut self) {
-        match fs::remove_file(&self.path) {
-            Ok(()) => tracing::debug!(path = %self.path.display(), ".rdp file removed"),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                tracing::warn!(path = %self.path.display(), "could not remove the .rdp file: {e}")
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn target(extra: &[String]) -> RdpTarget<'_> {
         RdpTarget {
@@ -685,16 +651,16 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = rdp_file_path(dir.path());
-        let file = RdpFile::create(&path, "full address:s:x:1\n").unwrap();
+        let file = PrivateFile::create(&path, &[b"full address:s:x:1\n"]).unwrap();
         let meta = fs::metadata(&path).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::read_to_string(&path).unwrap(), "full address:s:x:1\n");
-        assert!(RdpFile::create(&path, "again").is_err(), "O_EXCL");
+        assert!(PrivateFile::create(&path, &[b"again"]).is_err(), "O_EXCL");
         drop(file);
         assert!(!path.exists());
         // A symlink planted at the path is not followed.
         std::os::unix::fs::symlink(dir.path().join("target"), &path).unwrap();
-        assert!(RdpFile::create(&path, "x").is_err());
+        assert!(PrivateFile::create(&path, &[b"x"]).is_err());
         assert!(!dir.path().join("target").exists());
     }
 }

@@ -69,15 +69,7 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
         }
     }
 
-    let fleet_ids = gl
-        .client
-        .list_fleets()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| gl.classify("ListFleets", e))?;
+    let fleet_ids = list_fleet_ids(gl).await?;
     for chunk in fleet_ids.chunks(50) {
         let out = gl
             .client
@@ -114,6 +106,18 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
                 .join("\n"),
         }),
     }
+}
+
+/// ListFleets: every fleet ID in the region.
+pub async fn list_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> {
+    gl.client
+        .list_fleets()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| gl.classify("ListFleets", e).into())
 }
 
 /// DescribeFleetAttributes, DescribeBuild (for the server SDK version) and

@@ -165,6 +165,11 @@ impl<'a> Resolver<'a> {
         Ok(info)
     }
 
+    /// Every fleet ID in the region.
+    pub async fn fleet_ids(&self) -> Result<Vec<String>, ResolveError> {
+        fleet::list_fleet_ids(self.gl).await
+    }
+
     /// Every instance (EC2) or compute (containers) of the fleet, across
     /// all its locations.
     pub async fn instances(&self, fleet: &FleetInfo) -> Result<Vec<InstanceSummary>, ResolveError> {
