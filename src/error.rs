@@ -27,6 +27,9 @@ pub enum Error {
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
     Interrupted { signal: i32, name: &'static str },
+    /// Options that cannot go together for this instance.
+    #[error("{0}")]
+    Usage(String),
     #[error("{0}")]
     Other(String),
 }
@@ -77,6 +80,7 @@ impl Error {
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
+            Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
         }
     }

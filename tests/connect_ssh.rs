@@ -327,3 +327,30 @@ fn keys_left_by_a_killed_run_are_swept_at_the_next_start() {
     assert!(!stale.exists(), "the orphaned key was not swept");
     assert!(live.exists(), "a live process's key was removed");
 }
+
+#[test]
+fn options_that_do_not_fit_the_instance_are_refused_before_any_secret_is_fetched() {
+    let w = World::without_sshd();
+    for (flags, says) in [
+        (&["--show-password"][..], "never shown or copied"),
+        (&["--copy"], "never shown or copied"),
+    ] {
+        let out = run(w.connect(flags));
+        assert_eq!(code(out.status), 64, "{flags:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
+    assert!(w.emulator.calls_to("GetInstanceAccess").is_empty());
+
+    let mut cmd = w.cmd();
+    cmd.args([
+        "connect",
+        gamelift_emulator::fixture::sample::LINUX_SDK5_FLEET,
+        "i-0a1b2c3d4e5f60718",
+        "--",
+        "uptime",
+    ]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 64, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("SSM sessions"), "{}", text(&out.stderr));
+    assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
+}

@@ -121,8 +121,12 @@ async fn connect_instance(
 ) -> Result<u8> {
     // No secret is fetched without a client to use it (--print and
     // --show-password need none). The fleet's OS says which client.
+    let windows = is_windows(target.fleet.os.as_deref());
+    if !windows && target.fleet.os.is_some() && (args.show_password || args.copy.is_some()) {
+        return Err(linux_has_no_password(target));
+    }
     if !args.print && !args.show_password {
-        if is_windows(target.fleet.os.as_deref()) {
+        if windows {
             let probe = RdpTarget {
                 host: "",
                 port: 0,
@@ -145,6 +149,14 @@ async fn connect_instance(
     }
 }
 
+fn linux_has_no_password(target: &Target) -> Error {
+    Error::Usage(format!(
+        "{} is a Linux instance: its secret is an ssh key, which is never shown or copied \
+         (--show-password and --copy are for Windows instances)",
+        target.instance_id
+    ))
+}
+
 /// Linux: a 0600 key file and ssh.
 async fn connect_ssh(
     target: &Target,
@@ -155,10 +167,7 @@ async fn connect_ssh(
     signals: &mut Signals,
 ) -> Result<u8> {
     if args.show_password || args.copy.is_some() {
-        return Err(Error::Other(format!(
-            "{} is a Linux instance: its secret is an ssh key, which is never shown or copied",
-            target.instance_id
-        )));
+        return Err(linux_has_no_password(target));
     }
     let ssh = launch::find("ssh", launch::ssh::INSTALL_HINT).unwrap_or_else(|_| PathBuf::from("ssh"));
     let known_hosts = known_hosts_file(&target.fleet.fleet_id)?;
@@ -271,7 +280,7 @@ async fn connect_ssm(
     signals: &mut Signals,
 ) -> Result<u8> {
     if !args.remote_command.is_empty() {
-        return Err(Error::Other(
+        return Err(Error::Usage(
             "a remote command after `--` needs ssh; SSM sessions (server SDK 5 and container fleets) are interactive"
                 .into(),
         ));
