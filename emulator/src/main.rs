@@ -1,4 +1,4 @@
-//! `gamelift-emulator [--port N] [--fixture FILE.json]`
+//! `gamelift-emulator [--port N] [--fixture FILE.json] | --print-sample`
 //!
 //! Serves the GameLift emulator on 127.0.0.1 until SIGINT or SIGTERM, for
 //! pointing the `aws` CLI or a manual `gamelift-access` run at it. Prints
@@ -8,59 +8,37 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::Parser;
 use gamelift_emulator::{Emulator, Fixture};
 
-const USAGE: &str = "usage: gamelift-emulator [--port N] [--fixture FILE.json]\n\
-\n\
-Serves an emulated Amazon GameLift API (RPC v2 CBOR and awsJson1_1), SSM\n\
-StartSession/TerminateSession and GET /checkip on 127.0.0.1. Without\n\
---fixture, serves the built-in sample account (us-west-2).\n\
---port 0 (the default) picks a free port.";
-
+/// Serves an emulated Amazon GameLift API (RPC v2 CBOR and awsJson1_1), SSM
+/// StartSession/TerminateSession and GET /checkip on 127.0.0.1, until SIGINT
+/// or SIGTERM. Without --fixture it serves the built-in sample account
+/// (us-west-2).
+#[derive(Debug, Parser)]
+#[command(name = "gamelift-emulator", version)]
 struct Args {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
     port: u16,
-    fixture: Option<String>,
-}
 
-/// Hand-rolled because two flags do not justify a parser dependency.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut parsed = Args { port: 0, fixture: None };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg, None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => {
-                let v = value("--port")?;
-                parsed.port = v.parse().map_err(|_| format!("--port: '{v}' is not a port number"))?;
-            }
-            "--fixture" => parsed.fixture = Some(value("--fixture")?),
-            other => return Err(format!("unexpected argument '{other}'")),
-        }
-    }
-    Ok(Some(parsed))
+    /// A JSON fixture of fleets, builds, instances, computes, aliases and
+    /// game sessions (see --print-sample for the format).
+    #[arg(long, value_name = "FILE.json")]
+    fixture: Option<String>,
+
+    /// Print the built-in sample fixture as JSON, a starting point for your
+    /// own, and exit.
+    #[arg(long, conflicts_with_all = ["port", "fixture"])]
+    print_sample: bool,
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("gamelift-emulator: {e}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
+    if args.print_sample {
+        println!("{}", Fixture::sample().to_json_string());
+        return ExitCode::SUCCESS;
+    }
     let fixture = match &args.fixture {
         Some(path) => match Fixture::from_file(path) {
             Ok(f) => f,

@@ -55,3 +55,15 @@ fn bad_arguments_exit_2() {
         .expect("run emulator");
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn the_sample_prints_as_a_fixture_that_loads_back() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gamelift-emulator"))
+        .arg("--print-sample")
+        .output()
+        .expect("run emulator");
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let fixture = gamelift_emulator::Fixture::from_json_str(&printed).expect("the sample loads back");
+    assert_eq!(fixture, gamelift_emulator::Fixture::sample());
+}
