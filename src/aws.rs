@@ -5,6 +5,8 @@
 //! `AWS_ENDPOINT_URL[_GAMELIFT]` variables all behave as users expect from
 //! `aws`. The aws-sdk types stay in this module, `resolve` and `obtain`.
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_gamelift::config::http::HttpResponse;
 use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -84,7 +86,11 @@ impl GameLift {
     /// Builds a client from the AWS CLI-style options. `region` (a fleet ARN's
     /// region) wins over `--region`, which wins over the profile/environment.
     pub async fn connect(global: &GlobalArgs, region: Option<&str>) -> Result<Self, AwsError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(global.cli_connect_timeout))
+            .operation_attempt_timeout(Duration::from_secs(global.cli_read_timeout))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
         if let Some(profile) = &global.profile {
             loader = loader.profile_name(profile);
         }
@@ -166,7 +172,8 @@ impl GameLift {
             SdkError::TimeoutError(_) => AwsError::Unavailable {
                 op,
                 endpoint,
-                detail: "the request timed out".into(),
+                detail: "no answer in time (raise --cli-read-timeout or --cli-connect-timeout if the network is slow)"
+                    .into(),
             },
             SdkError::DispatchFailure(_) => AwsError::Unavailable {
                 op,

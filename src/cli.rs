@@ -36,6 +36,15 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
+    /// How long one attempt may wait for AWS's answer before it is retried
+    /// (like `aws --cli-read-timeout`); a stalled endpoint never hangs us.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 30)]
+    pub cli_read_timeout: u64,
+
+    /// How long to wait for a connection to AWS (like `aws --cli-connect-timeout`).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10)]
+    pub cli_connect_timeout: u64,
+
     /// Format of results on stdout.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,

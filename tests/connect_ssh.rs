@@ -354,3 +354,42 @@ fn options_that_do_not_fit_the_instance_are_refused_before_any_secret_is_fetched
     assert!(text(&out.stderr).contains("SSM sessions"), "{}", text(&out.stderr));
     assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
 }
+
+#[test]
+fn a_slow_reply_within_the_timeout_is_waited_for_and_a_stalled_one_is_not() {
+    use std::time::{Duration, Instant};
+    let w = World::without_sshd();
+    let connect = |read_timeout: &str| {
+        let mut cmd = w.cmd();
+        cmd.args([
+            "--cli-read-timeout",
+            read_timeout,
+            "connect",
+            FLEET,
+            INSTANCE,
+            "--print",
+        ]);
+        let started = Instant::now();
+        let out = run(cmd);
+        (code(out.status), text(&out.stderr), started.elapsed())
+    };
+    // Warm the fleet cache, so only GetInstanceAccess is slowed below.
+    assert_eq!(connect("30").0, 0);
+
+    w.emulator
+        .inject("GetInstanceAccess", Fault::Delay(Duration::from_secs(2)), 1);
+    let (c, err, took) = connect("10");
+    assert_eq!(c, 0, "{err}");
+    assert!(took >= Duration::from_secs(2), "the delay was not applied: {took:?}");
+
+    // A stalled endpoint: a clear error naming the timeout to raise, not a hang.
+    w.emulator
+        .inject("GetInstanceAccess", Fault::Delay(Duration::from_secs(30)), 10);
+    let (c, err, took) = connect("1");
+    assert_eq!(c, 69, "{err}");
+    assert!(
+        err.contains("no answer in time") && err.contains("--cli-read-timeout"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
