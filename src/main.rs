@@ -48,10 +48,17 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(&cli.global, args).await,
         }
     });
-    // Every guard (key files, child processes) has been dropped by now.
+    // Every guard (key files, child processes) has been dropped by now. A
+    // picker still waiting for a key on its blocking thread (a signal ended
+    // the run) must not hold the exit up, as dropping the runtime would.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
+            if matches!(err, error::Error::Interrupted { .. }) && std::io::stderr().is_terminal() {
+                // A signal may have cut the picker off with the cursor hidden.
+                let _ = dialoguer::console::Term::stderr().show_cursor();
+            }
             eprintln!("gamelift-access: {err}");
             ExitCode::from(err.exit_code())
         }

@@ -18,7 +18,10 @@ struct Tmux {
 impl Tmux {
     /// A private tmux server in the foreground (`-D`), with the given environment.
     fn start(env: &Command) -> Tmux {
-        let socket = format!("gla-picker-{}", std::process::id());
+        // One server per test: tests in this binary run in parallel.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("gla-picker-{}-{n}", std::process::id());
         let mut cmd = Command::new("tmux");
         cmd.args(["-D", "-L", &socket, "-f", "/dev/null"])
             .stdin(Stdio::null())
@@ -134,4 +137,44 @@ fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
     assert_eq!(calls[0].body["ComputeName"], sample::LINUX_SDK5_REMOTE_INSTANCE);
     let printed = std::fs::read_to_string(&out).unwrap();
     assert!(printed.contains("--region us-east-1"), "{printed}");
+}
+
+#[test]
+fn ctrl_c_in_the_picker_cancels_without_asking_for_access() {
+    let w = World::without_sshd();
+    let tmux = Tmux::start(&w.cmd());
+    let rc = w.dir.path().join("rc");
+    let script = format!(
+        "'{bin}' connect {fleet}; echo $? > '{rc}'",
+        bin = env!("CARGO_BIN_EXE_gamelift-access"),
+        fleet = sample::LINUX_SDK5_FLEET,
+        rc = rc.display(),
+    );
+    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "picker",
+        "-x",
+        "200",
+        "-y",
+        "40",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    wait_for("the picker", &tmux, |screen| screen.contains("Instance of"));
+    tmux.run(&["send-keys", "-t", "picker", "C-c"]);
+    wait_for("connect to finish", &tmux, |_| {
+        std::fs::read_to_string(&rc).is_ok_and(|s| s.ends_with('\n'))
+    });
+    assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "130", "{}", tmux.screen());
+    // Ctrl-C reaches us as SIGINT, or as a key if the picker has the terminal raw.
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("interrupted by SIGINT") || screen.contains("no instance chosen"),
+        "{screen}"
+    );
+    assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
 }

@@ -266,8 +266,13 @@ async fn pick(gl: &GameLift, fleet: &FleetInfo, interactive: bool) -> Result<(St
             .interact_opt()
     })
     .await
-    .map_err(|e| ResolveError::Mismatch(format!("the picker failed: {e}")))?
     .map_err(|e| ResolveError::Mismatch(format!("the picker failed: {e}")))?;
+    // Esc or q gives None; Ctrl-C (a key, in the picker's raw mode) gives Interrupted.
+    let chosen = match chosen {
+        Ok(choice) => choice,
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
+        Err(e) => return Err(ResolveError::Mismatch(format!("the picker failed: {e}"))),
+    };
     let index = chosen.ok_or(ResolveError::Cancelled)?;
     Ok((active[index].id.clone(), active[index].location.clone()))
 }
