@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::launch::rdp::{self, ClientOs, RdpTarget};
 use crate::launch::{self, ClientCommand, ssh::SshSession};
 use crate::obtain::{self, Access, RdpAccess, SessionParams, SshAccess, SsmAccess};
-use crate::ports::{self, Opened};
+use crate::ports;
 use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk, Target};
 use crate::signals::Signals;
 
@@ -38,7 +38,16 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     // --open-port: authorize the caller now, revoke below, whatever happens in between.
     // --print and --show-password connect to nothing, so they open nothing.
     let opened = match (args.open_port && !args.print && !args.show_password, target.sdk) {
-        (true, Sdk::V4) => open_port(&gamelift, &target, args.port.unwrap_or(default_port(&target)), &args).await?,
+        (true, Sdk::V4) => {
+            // Nothing is open while we ask who we are, so a signal may end that at once.
+            let caller = tokio::select! {
+                caller = caller_cidr(&args) => caller?,
+                sig = signals.recv() => return Err(sig.into()),
+            };
+            // Not raced: the ledger and GameLift must agree on what was opened.
+            let port = args.port.unwrap_or(default_port(&target));
+            ports::open(&gamelift, &target.fleet.fleet_id, &target.location, port, caller).await?
+        }
         (true, Sdk::V5) => {
             eprintln!("note: SSM sessions need no inbound port; --open-port has nothing to do");
             None
@@ -69,13 +78,12 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     result
 }
 
-/// The caller's CIDR (`--cidr`, else a public-IP lookup), then the port.
-async fn open_port(gamelift: &GameLift, target: &Target, port: u16, args: &ConnectArgs) -> Result<Option<Opened>> {
-    let caller = match &args.cidr {
+/// Who the port is opened to: `--cidr`, else the public-IP lookup.
+async fn caller_cidr(args: &ConnectArgs) -> Result<ipnet::IpNet> {
+    Ok(match &args.cidr {
         Some(cidr) => ports::parse_cidr(cidr)?,
         None => ports::lookup(&args.ip_lookup_url).await?,
-    };
-    Ok(ports::open(gamelift, &target.fleet.fleet_id, &target.location, port, caller).await?)
+    })
 }
 
 async fn resolve(
