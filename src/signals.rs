@@ -38,6 +38,15 @@ impl Signals {
             _ = self.hup.recv() => Received { number: libc::SIGHUP, name: "SIGHUP" },
         }
     }
+
+    /// A signal that has already arrived, without waiting for one.
+    pub async fn pending(&mut self) -> Option<Received> {
+        tokio::select! {
+            biased;
+            sig = self.recv() => Some(sig),
+            () = std::future::ready(()) => None,
+        }
+    }
 }
 
 impl From<Received> for crate::error::Error {

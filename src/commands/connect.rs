@@ -331,10 +331,13 @@ async fn connect_ssm(
     if args.print {
         return print(&command, global);
     }
-    let session = tokio::select! {
-        result = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params) => result?,
-        sig = signals.recv() => return Err(sig.into()),
-    };
+    // Not raced with signals: a session started on the service must be
+    // terminated, so let the (short) call finish, then honour any signal.
+    let session = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params).await?;
+    if let Some(sig) = signals.pending().await {
+        session.terminate().await;
+        return Err(sig.into());
+    }
     let outcome = launch::run_with(&command, signals, |cmd| {
         launch::ssm::set_env(
             cmd,
