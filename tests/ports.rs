@@ -240,3 +240,122 @@ fn close_stale_revokes_what_a_killed_run_left_open() {
     cmd.args(["ports", "close-stale"]);
     assert_eq!(text(&run(cmd).stdout), "nothing to close\n");
 }
+
+/// A session started with `--open-port` whose remote side waits on stdin:
+/// dropping the returned stdin ends it.
+fn live_session(w: &World, cidr: &str, tag: &str) -> (std::process::Child, std::process::ChildStdin) {
+    let script = format!("echo {tag}; read line; exit 0");
+    let mut cmd = w.connect(&["--open-port", "--cidr", cidr, "--", &script]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    read_until_line(&mut child, tag);
+    (child, stdin)
+}
+
+#[test]
+fn two_sessions_share_a_port_and_the_last_one_out_revokes_it() {
+    let w = World::with_sshd();
+    let before = permissions(&w);
+    let range = "198.51.100.30/32";
+    for first_out in ["a", "b"] {
+        w.emulator.clear_calls();
+        let (a, a_in) = live_session(&w, "198.51.100.30", "ready-a");
+        let (b, b_in) = live_session(&w, "198.51.100.30", "ready-b");
+        assert_eq!(
+            update_calls(&w).len(),
+            1,
+            "the second session adds nothing: {:?}",
+            update_calls(&w)
+        );
+        let entries = ledger(&w)["opened"].as_array().unwrap().clone();
+        assert_eq!(entries.len(), 2, "{entries:#?}");
+        assert_eq!(entries.iter().filter(|e| e["borrowed"] == true).count(), 1);
+
+        let ((first, first_in), (last, last_in)) = if first_out == "a" {
+            ((a, a_in), (b, b_in))
+        } else {
+            ((b, b_in), (a, a_in))
+        };
+        drop(first_in);
+        let out = first.wait_with_output().unwrap();
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        assert_eq!(
+            update_calls(&w).len(),
+            1,
+            "{first_out} left first: nothing revoked under the other session"
+        );
+        assert!(
+            permissions(&w).iter().any(|p| p.ip_range == range),
+            "the rule is still there"
+        );
+        let left = ledger(&w)["opened"].as_array().unwrap().clone();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0]["borrowed"], false, "the remaining session owns it now");
+
+        drop(last_in);
+        let out = last.wait_with_output().unwrap();
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        let calls = update_calls(&w);
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert_eq!(calls[1]["InboundPermissionRevocations"], rule(w.port(), range));
+        assert_eq!(permissions(&w), before);
+        assert_eq!(ledger(&w)["opened"], json!([]));
+    }
+}
+
+/// While an update is pending GameLift still shows the old rules: a rule
+/// that is being revoked must not count as covering us.
+#[test]
+fn a_rule_being_revoked_does_not_count_as_open() {
+    let w = World::with_sshd();
+    let port = w.port();
+    w.emulator.with_fixture(|f| {
+        f.fleet_mut(FLEET).unwrap().inbound_permissions.push(IpPermission::new(
+            i64::from(port),
+            i64::from(port),
+            "198.51.100.0/24",
+            "TCP",
+        ))
+    });
+    // Someone revokes it (the real aws CLI); the change is still pending.
+    let revoke = std::process::Command::new("aws")
+        .args([
+            "gamelift",
+            "update-fleet-port-settings",
+            "--fleet-id",
+            FLEET,
+            "--region",
+            REGION,
+        ])
+        .arg("--inbound-permission-revocations")
+        .arg(format!(
+            "FromPort={port},ToPort={port},IpRange=198.51.100.0/24,Protocol=TCP"
+        ))
+        .args(["--endpoint-url", &w.emulator.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", "AKIDOTHERADMIN000000")
+        .env("AWS_SECRET_ACCESS_KEY", "other")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("the aws CLI is installed (.ci/run installs it)");
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    assert!(
+        w.emulator.pending_inbound_permissions(FLEET).is_some(),
+        "the revocation is pending"
+    );
+
+    let out = run(w.connect(&["--open-port", "--cidr", "198.51.100.7", "--", "echo", "in"]));
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let ours: Vec<serde_json::Value> = update_calls(&w).into_iter().filter(|c| c["FleetId"] == FLEET).collect();
+    assert_eq!(
+        ours[1]["InboundPermissionAuthorizations"],
+        rule(port, "198.51.100.7/32"),
+        "{ours:?}"
+    );
+    assert_eq!(
+        ours[2]["InboundPermissionRevocations"],
+        rule(port, "198.51.100.7/32"),
+        "{ours:?}"
+    );
+}

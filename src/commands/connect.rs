@@ -39,14 +39,28 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     // --print and --show-password connect to nothing, so they open nothing.
     let opened = match (args.open_port && !args.print && !args.show_password, target.sdk) {
         (true, Sdk::V4) => {
-            // Nothing is open while we ask who we are, so a signal may end that at once.
-            let caller = tokio::select! {
-                caller = caller_cidr(&args) => caller?,
+            // Nothing is open while we ask who we are and read the settings,
+            // so a signal may end that at once.
+            let timeout = Duration::from_secs(args.open_port_timeout);
+            let (caller, current) = tokio::select! {
+                result = async {
+                    let caller = caller_cidr(&args).await?;
+                    let current = ports::settled(&gamelift, &target.fleet.fleet_id, &target.location, timeout).await?;
+                    Ok::<_, Error>((caller, current))
+                } => result?,
                 sig = signals.recv() => return Err(sig.into()),
             };
             // Not raced: the ledger and GameLift must agree on what was opened.
             let port = args.port.unwrap_or(default_port(&target));
-            ports::open(&gamelift, &target.fleet.fleet_id, &target.location, port, caller).await?
+            ports::open(
+                &gamelift,
+                &target.fleet.fleet_id,
+                &target.location,
+                port,
+                caller,
+                &current,
+            )
+            .await?
         }
         (true, Sdk::V5) => {
             eprintln!("note: SSM sessions need no inbound port; --open-port has nothing to do");

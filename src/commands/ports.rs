@@ -7,7 +7,7 @@ use crate::aws::GameLift;
 use crate::cli::{GlobalArgs, OutputFormat, PortsArgs, PortsCommand};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::ports::{self, Ledger, LedgerEntry, Permission};
+use crate::ports::{self, Ledger, LedgerEntry, Permission, Release};
 use crate::resolve::{FleetRef, Resolver};
 
 pub async fn run(global: &GlobalArgs, args: PortsArgs) -> Result<u8> {
@@ -104,16 +104,22 @@ async fn close_stale(global: &GlobalArgs) -> Result<u8> {
             p.protocol, p.from_port, p.ip_range, entry.fleet_id, entry.region
         );
         let result = async {
-            let gamelift = GameLift::connect(global, Some(&entry.region)).await?;
-            ports::revoke(&gamelift, &entry).await?;
-            ledger.remove(&entry.id)?;
-            Ok::<_, ports::PortError>(())
+            let gamelift = GameLift::connect(global, Some(&entry.region))
+                .await
+                .map_err(ports::PortError::from)?;
+            ports::release(&gamelift, &ledger, &entry).await
         }
         .await;
         match result {
-            Ok(()) => {
+            Ok(release) => {
                 if global.output == OutputFormat::Table {
-                    println!("revoked {what}");
+                    match release {
+                        Release::Revoke => println!("revoked {what}"),
+                        Release::HandedOver { pid } => {
+                            println!("left {what} open: pid {pid}, a live session, still uses it")
+                        }
+                        Release::Left | Release::Gone => println!("dropped the record of {what}"),
+                    }
                 }
                 closed.push(entry);
             }

@@ -24,6 +24,10 @@ pub struct LedgerEntry {
     /// Seconds since the Unix epoch.
     pub opened_at: i64,
     pub pid: u32,
+    /// This run did not open the permission: it relies on one that another
+    /// (live) run opened, which must hand it over rather than revoke it.
+    #[serde(default)]
+    pub borrowed: bool,
 }
 
 impl LedgerEntry {
@@ -36,6 +40,19 @@ impl LedgerEntry {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct LedgerFile {
     opened: Vec<LedgerEntry>,
+}
+
+/// The outcome of [`Ledger::release`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// It was borrowed: nothing to revoke.
+    Left,
+    /// Another live run now owns it: nothing to revoke.
+    HandedOver { pid: u32 },
+    /// The last user is done: revoke it, then remove the entry.
+    Revoke,
+    /// No such entry (already closed).
+    Gone,
 }
 
 #[derive(Debug)]
@@ -64,6 +81,59 @@ impl Ledger {
 
     pub fn remove(&self, id: &str) -> io::Result<()> {
         self.update(|file| file.opened.retain(|e| e.id != id))
+    }
+
+    /// Records that run `entry.pid` leans on a permission another live run
+    /// of ours opened, if there is such a run. Decided under the lock, so
+    /// the owner cannot revoke in between.
+    pub fn borrow(&self, entry: &LedgerEntry) -> io::Result<bool> {
+        let mut borrowed = false;
+        self.update(|file| {
+            let owned = file.opened.iter().any(|e| {
+                !e.borrowed && e.fleet_id == entry.fleet_id && e.permission == entry.permission && e.owner_alive()
+            });
+            if owned {
+                file.opened.push(LedgerEntry {
+                    borrowed: true,
+                    ..entry.clone()
+                });
+                borrowed = true;
+            }
+        })?;
+        Ok(borrowed)
+    }
+
+    /// What to do with entry `id` now that its run is done with it (or gone):
+    /// a borrower just leaves; an owner hands the permission to a live
+    /// borrower if there is one, and otherwise must revoke it (and then
+    /// `remove` the entry).
+    pub fn release(&self, id: &str) -> io::Result<Release> {
+        let mut release = Release::Gone;
+        self.update(|file| {
+            let Some(at) = file.opened.iter().position(|e| e.id == id) else {
+                return;
+            };
+            let entry = file.opened[at].clone();
+            if entry.borrowed {
+                file.opened.remove(at);
+                release = Release::Left;
+                return;
+            }
+            let heir = file.opened.iter().position(|e| {
+                e.id != id && e.fleet_id == entry.fleet_id && e.permission == entry.permission && e.owner_alive()
+            });
+            match heir {
+                Some(heir) => {
+                    file.opened[heir].borrowed = false;
+                    release = Release::HandedOver {
+                        pid: file.opened[heir].pid,
+                    };
+                    file.opened.remove(at);
+                }
+                None => release = Release::Revoke,
+            }
+        })?;
+        Ok(release)
     }
 
     fn update(&self, change: impl FnOnce(&mut LedgerFile)) -> io::Result<()> {

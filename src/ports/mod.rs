@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws::{AwsError, GameLift};
 
 pub use caller::{DEFAULT_LOOKUP_URL, lookup, parse_cidr};
-pub use ledger::{Ledger, LedgerEntry};
+pub use ledger::{Ledger, LedgerEntry, Release};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
@@ -132,15 +132,44 @@ pub struct Opened {
     ledger: Ledger,
 }
 
-/// Makes TCP `port` reachable from `caller`. Returns `None` when an existing
-/// permission already covers it: then nothing is added, and nothing will be
-/// revoked.
+/// The port settings once no update is pending. While GameLift applies an
+/// update it still reports the old permissions, so a rule about to be
+/// revoked would look as if it covered us: never decide on those.
+pub async fn settled(
+    gl: &GameLift,
+    fleet_id: &str,
+    location: &str,
+    timeout: Duration,
+) -> Result<PortSettings, PortError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let now = settings(gl, fleet_id, Some(location)).await?;
+        if !now.pending {
+            return Ok(now);
+        }
+        if start.elapsed() >= timeout {
+            return Err(PortError::Timeout {
+                fleet_id: fleet_id.to_owned(),
+                secs: timeout.as_secs(),
+            });
+        }
+        tracing::debug!("an earlier port update on {fleet_id} is still being applied; waiting");
+        tokio::time::sleep(pause.min(timeout.saturating_sub(start.elapsed()))).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Makes TCP `port` reachable from `caller`, given the fleet's `current`
+/// (settled) port settings. Returns `None` when an existing permission
+/// already covers it: then nothing is added, and nothing will be revoked.
 pub async fn open(
     gl: &GameLift,
     fleet_id: &str,
     location: &str,
     port: u16,
     caller: IpNet,
+    current: &PortSettings,
 ) -> Result<Option<Opened>, PortError> {
     if caller.prefix_len() == 0 {
         tracing::warn!("opening port {port} of {fleet_id} to the whole internet ({caller}), as you asked");
@@ -148,16 +177,7 @@ pub async fn open(
             "warning: opening port {port} to {caller}: anyone on the internet can reach it while you are connected"
         );
     }
-    let current = settings(gl, fleet_id, Some(location)).await?;
-    if let Some(existing) = current.permissions.iter().find(|p| p.covers(port, &caller)) {
-        tracing::info!(
-            "port {port} of {fleet_id} is already open to {caller} through {}; nothing to add",
-            existing.ip_range
-        );
-        return Ok(None);
-    }
-    let permission = Permission::tcp(port, caller);
-    let entry = LedgerEntry {
+    let entry = |permission: &Permission| LedgerEntry {
         id: format!("{}-{}", std::process::id(), crate::output::now_nanos()),
         fleet_id: fleet_id.to_owned(),
         region: gl.region.clone(),
@@ -165,7 +185,31 @@ pub async fn open(
         permission: permission.clone(),
         opened_at: crate::output::now(),
         pid: std::process::id(),
+        borrowed: false,
     };
+    if let Some(existing) = current.permissions.iter().find(|p| p.covers(port, &caller)) {
+        // If another live run of ours opened it, lean on it visibly, so that
+        // run hands it over at its end instead of revoking it under us.
+        let ledger = Ledger::open()?;
+        let borrowed = entry(existing);
+        if ledger.borrow(&borrowed)? {
+            tracing::info!("port {port} of {fleet_id} is open to {caller} by another session of ours; sharing it");
+            return Ok(Some(Opened {
+                entry: LedgerEntry {
+                    borrowed: true,
+                    ..borrowed
+                },
+                ledger,
+            }));
+        }
+        tracing::info!(
+            "port {port} of {fleet_id} is already open to {caller} through {}; nothing to add",
+            existing.ip_range
+        );
+        return Ok(None);
+    }
+    let permission = Permission::tcp(port, caller);
+    let entry = entry(&permission);
     let ledger = Ledger::open()?;
     ledger.add(&entry)?;
     if let Err(e) = update(gl, fleet_id, Some(&permission), None).await {
@@ -211,14 +255,35 @@ impl Opened {
         }
     }
 
-    /// Revokes what [`open`] authorized, then drops its ledger entry. If the
-    /// revocation fails the entry stays, for `ports close-stale`.
+    /// Gives the permission up: revokes what [`open`] authorized, unless a
+    /// live session of ours still relies on it (then it is handed over), and
+    /// drops the ledger entry. If the revocation fails the entry stays, for
+    /// `ports close-stale`.
     pub async fn close(self, gl: &GameLift) -> Result<(), PortError> {
-        revoke(gl, &self.entry).await?;
-        self.ledger.remove(&self.entry.id)?;
-        tracing::info!(fleet_id = self.entry.fleet_id, "closed the port again");
-        Ok(())
+        release(gl, &self.ledger, &self.entry).await.map(drop)
     }
+}
+
+/// Releases a ledger entry: see [`Opened::close`]. Also what `close-stale`
+/// does for the entries of runs that are gone.
+pub async fn release(gl: &GameLift, ledger: &Ledger, entry: &LedgerEntry) -> Result<Release, PortError> {
+    let release = ledger.release(&entry.id)?;
+    match release {
+        Release::Revoke => {
+            revoke(gl, entry).await?;
+            ledger.remove(&entry.id)?;
+            tracing::info!(fleet_id = entry.fleet_id, "closed the port again");
+        }
+        Release::HandedOver { pid } => {
+            tracing::info!(
+                fleet_id = entry.fleet_id,
+                pid,
+                "left the port open for another session of ours"
+            );
+        }
+        Release::Left | Release::Gone => {}
+    }
+    Ok(release)
 }
 
 /// Revokes a ledger entry's permission. One that is already gone (revoked
