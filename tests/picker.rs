@@ -86,92 +86,92 @@ fn wait_for(what: &str, tmux: &Tmux, mut ready: impl FnMut(&str) -> bool) {
     }
 }
 
+/// `connect <SDK 5 fleet> --print` with no instance, on a tmux terminal;
+/// its stdout goes to a file, and its exit code to another when it ends.
+struct PickerRun {
+    tmux: Tmux,
+    stdout: std::path::PathBuf,
+    rc: std::path::PathBuf,
+}
+
+impl PickerRun {
+    fn start(w: &World) -> PickerRun {
+        let tmux = Tmux::start(&w.cmd());
+        let stdout = w.dir.path().join("stdout");
+        let rc = w.dir.path().join("rc");
+        let script = format!(
+            "'{bin}' connect {fleet} --print > '{out}'; echo $? > '{rc}'",
+            bin = env!("CARGO_BIN_EXE_gamelift-access"),
+            fleet = sample::LINUX_SDK5_FLEET,
+            out = stdout.display(),
+            rc = rc.display(),
+        );
+        // Keep the pane (and what connect printed) on screen after it exits.
+        tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "picker",
+            "-x",
+            "200",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        wait_for("the picker", &tmux, |screen| {
+            screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
+        });
+        PickerRun { tmux, stdout, rc }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "picker"];
+        args.extend(keys);
+        self.tmux.run(&args);
+    }
+
+    /// Waits for connect to end; its exit code.
+    fn exit_code(&self) -> String {
+        wait_for("connect to finish", &self.tmux, |_| {
+            std::fs::read_to_string(&self.rc).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(&self.rc).unwrap().trim().to_owned()
+    }
+}
+
 #[test]
 fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
     let w = World::without_sshd();
-    let tmux = Tmux::start(&w.cmd());
-    let out = w.dir.path().join("stdout");
-    let rc = w.dir.path().join("rc");
-    let script = format!(
-        "'{bin}' connect {fleet} --print > '{out}'; echo $? > '{rc}'",
-        bin = env!("CARGO_BIN_EXE_gamelift-access"),
-        fleet = sample::LINUX_SDK5_FLEET,
-        out = out.display(),
-        rc = rc.display(),
-    );
-    // Keep the pane (and what connect printed) on screen after it exits.
-    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "picker",
-        "-x",
-        "200",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-
-    wait_for("the picker", &tmux, |screen| {
-        screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
-    });
-    let screen = tmux.screen();
+    let run = PickerRun::start(&w);
+    let screen = run.tmux.screen();
     assert!(
         screen.contains(sample::LINUX_SDK5_INSTANCE) && screen.contains("us-east-1"),
         "{screen}"
     );
     assert!(screen.contains("ACTIVE"), "{screen}");
 
-    tmux.run(&["send-keys", "-t", "picker", "Down", "Enter"]);
-    wait_for("connect to finish", &tmux, |_| {
-        std::fs::read_to_string(&rc).is_ok_and(|s| s.ends_with('\n'))
-    });
-    assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "0");
+    run.keys(&["Down", "Enter"]);
+    assert_eq!(run.exit_code(), "0", "{}", run.tmux.screen());
 
     // The second row was chosen: the remote instance, in its own region.
     let calls = w.emulator.calls_to("GetComputeAccess");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].body["ComputeName"], sample::LINUX_SDK5_REMOTE_INSTANCE);
-    let printed = std::fs::read_to_string(&out).unwrap();
+    let printed = std::fs::read_to_string(&run.stdout).unwrap();
     assert!(printed.contains("--region us-east-1"), "{printed}");
 }
 
 #[test]
 fn ctrl_c_in_the_picker_cancels_without_asking_for_access() {
     let w = World::without_sshd();
-    let tmux = Tmux::start(&w.cmd());
-    let rc = w.dir.path().join("rc");
-    let script = format!(
-        "'{bin}' connect {fleet}; echo $? > '{rc}'",
-        bin = env!("CARGO_BIN_EXE_gamelift-access"),
-        fleet = sample::LINUX_SDK5_FLEET,
-        rc = rc.display(),
-    );
-    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "picker",
-        "-x",
-        "200",
-        "-y",
-        "40",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    wait_for("the picker", &tmux, |screen| screen.contains("Instance of"));
-    tmux.run(&["send-keys", "-t", "picker", "C-c"]);
-    wait_for("connect to finish", &tmux, |_| {
-        std::fs::read_to_string(&rc).is_ok_and(|s| s.ends_with('\n'))
-    });
-    assert_eq!(std::fs::read_to_string(&rc).unwrap().trim(), "130", "{}", tmux.screen());
+    let run = PickerRun::start(&w);
+    run.keys(&["C-c"]);
+    assert_eq!(run.exit_code(), "130", "{}", run.tmux.screen());
     // Ctrl-C reaches us as SIGINT, or as a key if the picker has the terminal raw.
-    let screen = tmux.screen();
+    let screen = run.tmux.screen();
     assert!(
         screen.contains("interrupted by SIGINT") || screen.contains("no instance chosen"),
         "{screen}"
