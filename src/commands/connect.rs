@@ -149,13 +149,7 @@ async fn connect_instance(
     }
     if !args.print && !args.show_password {
         if windows {
-            let probe = RdpTarget {
-                host: "",
-                port: 0,
-                user: "",
-                extra_args: &[],
-            };
-            rdp::plan(&probe, ClientOs::current(), |tool| which::which(tool).ok())?;
+            rdp::client(ClientOs::current(), |tool| which::which(tool).ok())?;
         } else {
             launch::find("ssh", launch::ssh::INSTALL_HINT)?;
         }

@@ -9,7 +9,7 @@ pub mod ssm;
 
 use std::ffi::OsString;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 
 use crate::signals::{Received, Signals};
@@ -123,19 +123,5 @@ pub fn exit_code(status: ExitStatus) -> u8 {
         (Some(code), _) => code as u8,
         (None, Some(sig)) => 128u8.saturating_add(sig as u8),
         (None, None) => 1,
-    }
-}
-
-/// A path as an ssh_config value: ssh splits option values on whitespace,
-/// honours double quotes and backslashes, and expands `%` tokens.
-pub fn ssh_config_path(path: &Path) -> String {
-    let raw = path.to_string_lossy().replace('%', "%%");
-    if raw
-        .chars()
-        .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c == '\'')
-    {
-        format!("\"{}\"", raw.replace('\\', "\\\\").replace('"', "\\\""))
-    } else {
-        raw
     }
 }

@@ -114,40 +114,42 @@ impl RdpPlan {
 /// Decides the client from the OS and what `find` (a PATH lookup, such as
 /// `|t| which::which(t).ok()`) reports installed. Pure: no I/O of its own.
 pub fn plan(target: &RdpTarget, os: ClientOs, find: impl Fn(&str) -> Option<PathBuf>) -> Result<RdpPlan, LaunchError> {
+    let program = client(os, find)?;
+    Ok(match os {
+        ClientOs::Linux => RdpPlan::FreeRdp {
+            command: freerdp_command(program, target),
+        },
+        ClientOs::Windows => RdpPlan::Mstsc {
+            cmdkey_target: cmdkey_target(target.host),
+            user: target.user.to_owned(),
+            command: mstsc_command(program, target),
+        },
+        ClientOs::MacOs => RdpPlan::MacOpen {
+            rdp_file_contents: rdp_file_contents(target)?,
+            command_program: program,
+        },
+    })
+}
+
+/// The RDP client program for `os`, or what to install. `connect` asks
+/// before it fetches a password, so none is fetched with nothing to use it.
+pub fn client(os: ClientOs, find: impl Fn(&str) -> Option<PathBuf>) -> Result<PathBuf, LaunchError> {
     match os {
-        ClientOs::Linux => {
-            let program = FREERDP_CLIENTS
-                .iter()
-                .find_map(|name| find(name))
-                .ok_or(LaunchError::ToolMissing {
-                    tool: "an RDP client (xfreerdp, xfreerdp3 or sdl-freerdp3)",
-                    hint: INSTALL_HINT_LINUX,
-                })?;
-            Ok(RdpPlan::FreeRdp {
-                command: freerdp_command(program, target),
-            })
-        }
-        ClientOs::Windows => {
-            let program = find("mstsc").ok_or(LaunchError::ToolMissing {
-                tool: "mstsc",
-                hint: INSTALL_HINT_WINDOWS,
-            })?;
-            Ok(RdpPlan::Mstsc {
-                cmdkey_target: cmdkey_target(target.host),
-                user: target.user.to_owned(),
-                command: mstsc_command(program, target),
-            })
-        }
-        ClientOs::MacOs => {
-            let program = find("open").ok_or(LaunchError::ToolMissing {
-                tool: "open",
-                hint: INSTALL_HINT_MACOS,
-            })?;
-            Ok(RdpPlan::MacOpen {
-                rdp_file_contents: rdp_file_contents(target)?,
-                command_program: program,
-            })
-        }
+        ClientOs::Linux => FREERDP_CLIENTS
+            .iter()
+            .find_map(|name| find(name))
+            .ok_or(LaunchError::ToolMissing {
+                tool: "an RDP client (xfreerdp, xfreerdp3 or sdl-freerdp3)",
+                hint: INSTALL_HINT_LINUX,
+            }),
+        ClientOs::Windows => find("mstsc").ok_or(LaunchError::ToolMissing {
+            tool: "mstsc",
+            hint: INSTALL_HINT_WINDOWS,
+        }),
+        ClientOs::MacOs => find("open").ok_or(LaunchError::ToolMissing {
+            tool: "open",
+            hint: INSTALL_HINT_MACOS,
+        }),
     }
 }
 

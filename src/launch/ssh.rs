@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{ClientCommand, ssh_config_path};
+use super::ClientCommand;
 
 pub const INSTALL_HINT: &str = "install the OpenSSH client: apt-get install openssh-client (Debian/Ubuntu), \
 dnf install openssh-clients (Fedora/RHEL); it ships with macOS and Windows 10+";
@@ -53,6 +53,20 @@ impl SshSession<'_> {
             program: self.ssh.clone(),
             args,
         }
+    }
+}
+
+/// A path as an ssh_config value: ssh splits option values on whitespace,
+/// honours double quotes and backslashes, and expands `%` tokens.
+pub fn ssh_config_path(path: &Path) -> String {
+    let raw = path.to_string_lossy().replace('%', "%%");
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '\\' || c == '\'')
+    {
+        format!("\"{}\"", raw.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        raw
     }
 }
 
