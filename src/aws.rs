@@ -28,10 +28,14 @@ pub enum AwsError {
     },
 
     #[error(
-        "{op}: your credentials lack gamelift:{op}: {message}\n  \
-         ask your AWS administrator for gamelift:{op} on this fleet, or use a profile that has it (--profile)"
+        "{op}: your credentials lack {service}:{op}: {message}\n  \
+         ask your AWS administrator for {service}:{op} on this resource, or use a profile that has it (--profile)"
     )]
-    Unauthorized { op: &'static str, message: String },
+    Unauthorized {
+        service: &'static str,
+        op: &'static str,
+        message: String,
+    },
 
     #[error(
         "{op}: AWS rejected your credentials ({code}): {message}\n  \
@@ -125,73 +129,90 @@ impl GameLift {
         })
     }
 
-    /// Turns an SDK error into what the user should do about it. `op` is the
-    /// API operation, which is also the IAM action's name.
+    /// Turns an SDK error from a GameLift call into what the user should do
+    /// about it. `op` is the API operation, which is also the IAM action's name.
     pub fn classify<E>(&self, op: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let endpoint = self.endpoint.clone();
-        let message = err.message().unwrap_or("no message").to_owned();
-        match &err {
-            // A 2xx that lands here is a success body the SDK could not decode.
-            SdkError::ServiceError(se) if se.raw().status().is_success() => AwsError::BadResponse {
-                op,
-                endpoint,
-                detail: format!("HTTP {} with a body that does not decode", se.raw().status().as_u16()),
-            },
-            SdkError::ServiceError(_) => {
-                let code = err.code().unwrap_or("Unknown").to_owned();
-                match code.as_str() {
-                    "NotFoundException" => AwsError::NotFound {
-                        op,
-                        region: self.region.clone(),
-                        message,
-                    },
-                    "UnauthorizedException" | "AccessDeniedException" => AwsError::Unauthorized { op, message },
-                    "UnrecognizedClientException"
-                    | "InvalidSignatureException"
-                    | "IncompleteSignatureException"
-                    | "MissingAuthenticationTokenException"
-                    | "InvalidClientTokenId"
-                    | "SignatureDoesNotMatch"
-                    | "ExpiredTokenException"
-                    | "ExpiredToken" => AwsError::BadCredentials { op, code, message },
-                    "InvalidRequestException"
-                    | "InvalidFleetStatusException"
-                    | "InvalidGameSessionStatusException"
-                    | "ValidationException" => AwsError::InvalidRequest { op, message },
-                    "ThrottlingException" | "Throttling" | "TooManyRequestsException" => AwsError::Throttled { op },
-                    _ => AwsError::Unavailable {
-                        op,
-                        endpoint,
-                        detail: format!("{code}: {message}"),
-                    },
-                }
+        classify("gamelift", op, &self.region, &self.endpoint, err)
+    }
+}
+
+/// Turns an SDK error (from any AWS service client) into what the user
+/// should do about it. `service:op` is the IAM action the call needed.
+pub fn classify<E>(
+    service: &'static str,
+    op: &'static str,
+    region: &str,
+    endpoint: &str,
+    err: SdkError<E, HttpResponse>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let endpoint = endpoint.to_owned();
+    let message = err.message().unwrap_or("no message").to_owned();
+    match &err {
+        // A 2xx that lands here is a success body the SDK could not decode.
+        SdkError::ServiceError(se) if se.raw().status().is_success() => AwsError::BadResponse {
+            op,
+            endpoint,
+            detail: format!("HTTP {} with a body that does not decode", se.raw().status().as_u16()),
+        },
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("Unknown").to_owned();
+            match code.as_str() {
+                "NotFoundException" => AwsError::NotFound {
+                    op,
+                    region: region.to_owned(),
+                    message,
+                },
+                "UnauthorizedException" | "AccessDeniedException" => AwsError::Unauthorized { service, op, message },
+                "UnrecognizedClientException"
+                | "InvalidSignatureException"
+                | "IncompleteSignatureException"
+                | "MissingAuthenticationTokenException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "ExpiredTokenException"
+                | "ExpiredToken" => AwsError::BadCredentials { op, code, message },
+                "InvalidRequestException"
+                | "InvalidFleetStatusException"
+                | "InvalidGameSessionStatusException"
+                | "ValidationException"
+                | "InvalidDocument"
+                | "TargetNotConnected" => AwsError::InvalidRequest { op, message },
+                "ThrottlingException" | "Throttling" | "TooManyRequestsException" => AwsError::Throttled { op },
+                _ => AwsError::Unavailable {
+                    op,
+                    endpoint,
+                    detail: format!("{code}: {message}"),
+                },
             }
-            SdkError::TimeoutError(_) => AwsError::Unavailable {
-                op,
-                endpoint,
-                detail: "no answer in time (raise --cli-read-timeout or --cli-connect-timeout if the network is slow)"
-                    .into(),
-            },
-            SdkError::DispatchFailure(_) => AwsError::Unavailable {
-                op,
-                endpoint,
-                detail: DisplayErrorContext(&err).to_string(),
-            },
-            SdkError::ResponseError(_) => AwsError::BadResponse {
-                op,
-                endpoint,
-                detail: DisplayErrorContext(&err).to_string(),
-            },
-            // Construction fails before anything is sent: most often because no
-            // credentials could be found or a profile is broken.
-            _ => AwsError::Config(format!(
-                "{op}: could not prepare the request: {}\n  \
-                 check your AWS credentials: --profile, AWS_PROFILE, or `aws sso login`",
-                DisplayErrorContext(&err)
-            )),
         }
+        SdkError::TimeoutError(_) => AwsError::Unavailable {
+            op,
+            endpoint,
+            detail: "no answer in time (raise --cli-read-timeout or --cli-connect-timeout if the network is slow)"
+                .into(),
+        },
+        SdkError::DispatchFailure(_) => AwsError::Unavailable {
+            op,
+            endpoint,
+            detail: DisplayErrorContext(&err).to_string(),
+        },
+        SdkError::ResponseError(_) => AwsError::BadResponse {
+            op,
+            endpoint,
+            detail: DisplayErrorContext(&err).to_string(),
+        },
+        // Construction fails before anything is sent: most often because no
+        // credentials could be found or a profile is broken.
+        _ => AwsError::Config(format!(
+            "{op}: could not prepare the request: {}\n  \
+             check your AWS credentials: --profile, AWS_PROFILE, or `aws sso login`",
+            DisplayErrorContext(&err)
+        )),
     }
 }

@@ -1,10 +1,7 @@
 //! GetComputeAccess (server SDK 5.x and container fleets): temporary AWS
 //! credentials and an SSM target.
 
-use secrecy::SecretString;
-use zeroize::Zeroize;
-
-use super::{Access, Container, ObtainError, SsmAccess, TempCredentials};
+use super::{Access, Container, ObtainError, SsmAccess, TempCredentials, take_secret};
 use crate::aws::GameLift;
 use crate::resolve::Target;
 
@@ -54,12 +51,4 @@ pub async fn compute_access(gamelift: &GameLift, target: &Target) -> Result<Acce
         credentials,
         containers,
     }))
-}
-
-/// Moves a secret out of the SDK's struct, zeroizing the SDK's copy.
-fn take_secret(field: &mut Option<String>) -> Option<SecretString> {
-    let mut raw = field.take()?;
-    let secret = SecretString::from(raw.as_str());
-    raw.zeroize();
-    Some(secret)
 }

@@ -3,9 +3,8 @@
 //! OperatingSystem it returns).
 
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroize;
 
-use super::{Access, ObtainError, RdpAccess, SshAccess};
+use super::{Access, ObtainError, RdpAccess, SshAccess, take_secret};
 use crate::aws::GameLift;
 use crate::resolve::Target;
 
@@ -82,9 +81,7 @@ pub async fn instance_access(gamelift: &GameLift, target: &Target) -> Result<Acc
     let incomplete = |field| ObtainError::Incomplete { op: OP, field };
     let access = output.instance_access.take().ok_or(incomplete("InstanceAccess"))?;
     let mut credentials = access.credentials.ok_or(incomplete("Credentials"))?;
-    let mut raw_secret = credentials.secret.take().ok_or(incomplete("Credentials.Secret"))?;
-    let secret = SecretString::from(raw_secret.as_str());
-    raw_secret.zeroize();
+    let secret = take_secret(&mut credentials.secret).ok_or(incomplete("Credentials.Secret"))?;
 
     let host = access.ip_address.ok_or(incomplete("IpAddress"))?;
     let user = credentials.user_name.take().ok_or(incomplete("Credentials.UserName"))?;

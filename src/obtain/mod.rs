@@ -154,3 +154,12 @@ impl SsmAccess {
             })
     }
 }
+
+/// Moves a secret out of the SDK's struct, zeroizing the SDK's copy.
+pub(crate) fn take_secret(field: &mut Option<String>) -> Option<SecretString> {
+    use zeroize::Zeroize;
+    let mut raw = field.take()?;
+    let secret = SecretString::from(raw.as_str());
+    raw.zeroize();
+    Some(secret)
+}

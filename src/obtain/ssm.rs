@@ -6,7 +6,6 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ObtainError, SessionParams, TempCredentials};
-use crate::aws::AwsError;
 
 /// A started session. `response` is the `{SessionId, TokenValue,
 /// StreamUrl}` JSON the plugin reads from its environment; the token in it
@@ -54,7 +53,7 @@ pub async fn start_session(
         .set_parameters((!params.parameters.is_empty()).then(|| params.parameters.clone().into_iter().collect()))
         .send()
         .await
-        .map_err(|e| ssm_error(OP, endpoint, e))?;
+        .map_err(|e| ObtainError::Aws(crate::aws::classify("ssm", OP, region, endpoint, e)))?;
     let session_id = out
         .session_id()
         .ok_or(ObtainError::Incomplete {
@@ -94,32 +93,4 @@ impl StartedSession {
             ),
         }
     }
-}
-
-fn ssm_error<E>(op: &'static str, endpoint: &str, err: aws_sdk_ssm::error::SdkError<E>) -> ObtainError
-where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    use aws_sdk_ssm::error::ProvideErrorMetadata;
-    let message = err.message().unwrap_or("no message").to_owned();
-    let error = match err.code() {
-        Some("AccessDeniedException") => AwsError::Unauthorized { op, message },
-        Some("ThrottlingException") => AwsError::Throttled { op },
-        Some(code @ ("UnrecognizedClientException" | "ExpiredTokenException" | "InvalidSignatureException")) => {
-            AwsError::BadCredentials {
-                op,
-                code: code.to_owned(),
-                message,
-            }
-        }
-        Some("InvalidDocument" | "TargetNotConnected" | "ValidationException") => {
-            AwsError::InvalidRequest { op, message }
-        }
-        _ => AwsError::Unavailable {
-            op,
-            endpoint: endpoint.to_owned(),
-            detail: aws_sdk_ssm::error::DisplayErrorContext(&err).to_string(),
-        },
-    };
-    ObtainError::Aws(error)
 }
