@@ -141,11 +141,25 @@ pub async fn settled(
     location: &str,
     timeout: Duration,
 ) -> Result<PortSettings, PortError> {
+    poll_until(gl, fleet_id, location, timeout, |s| !s.pending).await
+}
+
+/// Reads the settings at `location` until `done` holds for them, backing off
+/// from 250 ms to 5 s between reads, for at most `timeout`. Updates are
+/// applied asynchronously, so this is how every wait on them is done.
+async fn poll_until(
+    gl: &GameLift,
+    fleet_id: &str,
+    location: &str,
+    timeout: Duration,
+    done: impl Fn(&PortSettings) -> bool,
+) -> Result<PortSettings, PortError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
         let now = settings(gl, fleet_id, Some(location)).await?;
-        if !now.pending {
+        if done(&now) {
+            tracing::debug!(elapsed = ?start.elapsed(), fleet_id, "port settings as awaited");
             return Ok(now);
         }
         if start.elapsed() >= timeout {
@@ -154,7 +168,6 @@ pub async fn settled(
                 secs: timeout.as_secs(),
             });
         }
-        tracing::debug!("an earlier port update on {fleet_id} is still being applied; waiting");
         tokio::time::sleep(pause.min(timeout.saturating_sub(start.elapsed()))).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }
@@ -226,33 +239,19 @@ impl Opened {
     /// location. Updates are applied asynchronously (UpdateStatus
     /// PENDING_UPDATE), and a session started before then would be refused.
     pub async fn wait_applied(&self, gl: &GameLift, timeout: Duration) -> Result<(), PortError> {
+        let entry = &self.entry;
         let spinner = crate::output::spinner(format!(
             "waiting for GameLift to open port {} to {}",
-            self.entry.permission.from_port, self.entry.permission.ip_range
+            entry.permission.from_port, entry.permission.ip_range
         ));
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(250);
-        loop {
-            let now = settings(gl, &self.entry.fleet_id, Some(&self.entry.location)).await?;
-            if !now.pending && now.permissions.contains(&self.entry.permission) {
-                if let Some(s) = spinner {
-                    s.finish_and_clear();
-                }
-                tracing::debug!(elapsed = ?start.elapsed(), "port rule in effect");
-                return Ok(());
-            }
-            if start.elapsed() >= timeout {
-                if let Some(s) = spinner {
-                    s.finish_and_clear();
-                }
-                return Err(PortError::Timeout {
-                    fleet_id: self.entry.fleet_id.clone(),
-                    secs: timeout.as_secs(),
-                });
-            }
-            tokio::time::sleep(pause.min(timeout.saturating_sub(start.elapsed()))).await;
-            pause = (pause * 2).min(Duration::from_secs(5));
+        let applied = poll_until(gl, &entry.fleet_id, &entry.location, timeout, |s| {
+            !s.pending && s.permissions.contains(&entry.permission)
+        })
+        .await;
+        if let Some(spinner) = spinner {
+            spinner.finish_and_clear();
         }
+        applied.map(drop)
     }
 
     /// Gives the permission up: revokes what [`open`] authorized, unless a
@@ -288,7 +287,7 @@ pub async fn release(gl: &GameLift, ledger: &Ledger, entry: &LedgerEntry) -> Res
 
 /// Revokes a ledger entry's permission. One that is already gone (revoked
 /// by hand, or the fleet deleted) counts as revoked.
-pub async fn revoke(gl: &GameLift, entry: &LedgerEntry) -> Result<(), PortError> {
+async fn revoke(gl: &GameLift, entry: &LedgerEntry) -> Result<(), PortError> {
     match update(gl, &entry.fleet_id, None, Some(&entry.permission)).await {
         Ok(()) => Ok(()),
         Err(PortError::Aws(AwsError::NotFound { .. })) => Ok(()),
