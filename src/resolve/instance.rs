@@ -47,13 +47,8 @@ impl InstanceSummary {
 /// Every instance or compute of the fleet, in each of its locations.
 pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummary>, ResolveError> {
     let mut all = vec![];
-    let home = [fleet.region.clone()];
-    let locations = if fleet.locations.is_empty() {
-        &home[..]
-    } else {
-        &fleet.locations[..]
-    };
-    for location in locations {
+    // `describe` always lists the home region first, so this covers it too.
+    for location in &fleet.locations {
         if fleet.compute == ComputeType::Container {
             let computes = gl
                 .client
