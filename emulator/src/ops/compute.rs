@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::{Ctx, Input, find_fleet, paginate, pattern_error};
 use crate::error::ApiError;
-use crate::fixture::{Compute, ComputeType, Fixture, Fleet, GameSession};
+use crate::fixture::{Compute, ComputeType, ContainerAttribute, Fixture, Fleet, GameSession};
 use crate::state;
 use crate::wire::{Obj, Out};
 
@@ -150,17 +150,7 @@ pub(super) fn get_compute_access(ctx: &mut Ctx<'_>, input: &Input) -> Result<Out
         .clone()
         .unwrap_or_else(|| compute.compute_name.clone());
     let issued = state::new_credentials(&fleet.fleet_id, &compute.compute_name, &target);
-    let containers = compute
-        .container_attributes
-        .iter()
-        .map(|c| {
-            Out::Map(
-                Obj::new()
-                    .put("ContainerName", &c.container_name)
-                    .put("ContainerRuntimeId", &c.container_runtime_id),
-            )
-        })
-        .collect::<Vec<_>>();
+    let containers = containers_out(&compute.container_attributes);
     let out = Obj::new()
         .put("FleetId", &fleet.fleet_id)
         .put("FleetArn", fleet.arn())
@@ -253,6 +243,21 @@ fn dns_for(ip: &str, location: &str) -> String {
     format!("ec2-{}.{location}.compute.amazonaws.com", ip.replace(['.', ':'], "-"))
 }
 
+/// `[{ContainerName, ContainerRuntimeId}]`: GetComputeAccess's
+/// ContainerIdentifiers and a Compute's ContainerAttributes share the shape.
+fn containers_out(attributes: &[ContainerAttribute]) -> Vec<Out> {
+    attributes
+        .iter()
+        .map(|a| {
+            Out::Map(
+                Obj::new()
+                    .put("ContainerName", &a.container_name)
+                    .put("ContainerRuntimeId", &a.container_runtime_id),
+            )
+        })
+        .collect()
+}
+
 fn compute_out(fx: &Fixture, fleet: &Fleet, c: &Compute) -> Obj {
     let location = compute_location(fleet, c);
     let os = c
@@ -263,17 +268,7 @@ fn compute_out(fx: &Fixture, fleet: &Fleet, c: &Compute) -> Obj {
             let build = fleet.build_id.as_deref().and_then(|id| fx.build(id))?;
             Some(build.operating_system.clone())
         });
-    let containers = c
-        .container_attributes
-        .iter()
-        .map(|a| {
-            Out::Map(
-                Obj::new()
-                    .put("ContainerName", &a.container_name)
-                    .put("ContainerRuntimeId", &a.container_runtime_id),
-            )
-        })
-        .collect::<Vec<_>>();
+    let containers = containers_out(&c.container_attributes);
     Obj::new()
         .put("FleetId", &fleet.fleet_id)
         .put("FleetArn", fleet.arn())
