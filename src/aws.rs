@@ -11,8 +11,6 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_gamelift::config::http::HttpResponse;
 use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::cli::GlobalArgs;
-
 /// A failed AWS call, classified by what the user should do about it.
 /// Every message ends in the next step to take.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +76,22 @@ pub enum AwsError {
     Config(String),
 }
 
+/// How to reach AWS: the AWS CLI-style options as plain values, so this
+/// layer never depends on the command line's types.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// A named profile (`--profile`).
+    pub profile: Option<String>,
+    /// The region (`--region`); a fleet ARN's own region wins over it.
+    pub region: Option<String>,
+    /// `--endpoint-url`, which wins over `AWS_ENDPOINT_URL[_<SERVICE>]`.
+    pub endpoint_url: Option<String>,
+    /// Seconds one attempt may wait for an answer (`--cli-read-timeout`).
+    pub read_timeout: u64,
+    /// Seconds to wait for a connection (`--cli-connect-timeout`).
+    pub connect_timeout: u64,
+}
+
 /// Where and as whom GameLift calls go.
 #[derive(Clone)]
 pub struct GameLift {
@@ -89,16 +103,16 @@ pub struct GameLift {
 impl GameLift {
     /// Builds a client from the AWS CLI-style options. `region` (a fleet ARN's
     /// region) wins over `--region`, which wins over the profile/environment.
-    pub async fn connect(global: &GlobalArgs, region: Option<&str>) -> Result<Self, AwsError> {
+    pub async fn connect(opts: &AwsOptions, region: Option<&str>) -> Result<Self, AwsError> {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(global.cli_connect_timeout))
-            .operation_attempt_timeout(Duration::from_secs(global.cli_read_timeout))
+            .connect_timeout(Duration::from_secs(opts.connect_timeout))
+            .operation_attempt_timeout(Duration::from_secs(opts.read_timeout))
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
-        if let Some(profile) = &global.profile {
+        if let Some(profile) = &opts.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(region) = region.or(global.region.as_deref()) {
+        if let Some(region) = region.or(opts.region.as_deref()) {
             loader = loader.region(Region::new(region.to_owned()));
         }
         let sdk_config = loader.load().await;
@@ -113,15 +127,15 @@ impl GameLift {
                 )
             })?;
         let mut config = aws_sdk_gamelift::config::Builder::from(&sdk_config);
-        if let Some(url) = &global.endpoint_url {
+        if let Some(url) = &opts.endpoint_url {
             config = config.endpoint_url(url);
         }
-        let endpoint = global
+        let endpoint = opts
             .endpoint_url
             .clone()
             .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
             .unwrap_or_else(|| format!("gamelift.{region}.amazonaws.com"));
-        tracing::debug!(%region, %endpoint, profile = ?global.profile, "GameLift client ready");
+        tracing::debug!(%region, %endpoint, profile = ?opts.profile, "GameLift client ready");
         Ok(Self {
             client: aws_sdk_gamelift::Client::from_conf(config.build()),
             region,

@@ -59,6 +59,19 @@ pub struct GlobalArgs {
     pub debug: bool,
 }
 
+impl GlobalArgs {
+    /// The AWS options as plain values, for the layers that call AWS.
+    pub fn aws(&self) -> crate::aws::AwsOptions {
+        crate::aws::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            read_timeout: self.cli_read_timeout,
+            connect_timeout: self.cli_connect_timeout,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
     /// Aligned columns for people.

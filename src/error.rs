@@ -86,6 +86,15 @@ impl Error {
     }
 }
 
+impl From<crate::signals::Received> for Error {
+    fn from(sig: crate::signals::Received) -> Self {
+        Error::Interrupted {
+            signal: sig.number,
+            name: sig.name,
+        }
+    }
+}
+
 impl From<RefError> for Error {
     fn from(e: RefError) -> Self {
         Error::Resolve(e.into())

@@ -5,7 +5,6 @@
 //! `error.rs` is the one place errors become messages and exit codes.
 
 mod aws;
-mod cache;
 mod cli;
 mod commands;
 mod deliver;

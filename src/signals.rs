@@ -48,12 +48,3 @@ impl Signals {
         }
     }
 }
-
-impl From<Received> for crate::error::Error {
-    fn from(sig: Received) -> Self {
-        crate::error::Error::Interrupted {
-            signal: sig.number,
-            name: sig.name,
-        }
-    }
-}

@@ -106,7 +106,7 @@ async fn resolve(
     instance: Option<&InstanceRef>,
     args: &ConnectArgs,
 ) -> Result<(GameLift, Target)> {
-    let gamelift = GameLift::connect(global, fleet.region()).await?;
+    let gamelift = GameLift::connect(&global.aws(), fleet.region()).await?;
     let resolver = Resolver::new(&gamelift, args.refresh);
     let info = resolver.fleet(fleet).await?;
     let sdk = args.sdk.map(|s| match s {

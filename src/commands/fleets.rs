@@ -17,7 +17,7 @@ struct FleetRow<'a> {
 }
 
 pub async fn run(global: &GlobalArgs, args: FleetsArgs) -> Result<u8> {
-    let gamelift = GameLift::connect(global, None).await?;
+    let gamelift = GameLift::connect(&global.aws(), None).await?;
     let resolver = Resolver::new(&gamelift, args.refresh);
     let fleet_ids = resolver.fleet_ids().await?;
     let mut fleets = Vec::with_capacity(fleet_ids.len());

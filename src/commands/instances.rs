@@ -9,7 +9,7 @@ use crate::resolve::{FleetRef, InstanceSummary, Resolver};
 
 pub async fn run(global: &GlobalArgs, args: InstancesArgs) -> Result<u8> {
     let fleet = FleetRef::parse(&args.fleet)?;
-    let gamelift = GameLift::connect(global, fleet.region()).await?;
+    let gamelift = GameLift::connect(&global.aws(), fleet.region()).await?;
     let resolver = Resolver::new(&gamelift, args.refresh);
     let info = resolver.fleet(&fleet).await?;
     let instances = resolver.instances(&info).await?;

@@ -27,7 +27,7 @@ struct Row<'a> {
 
 async fn list(global: &GlobalArgs, fleet: &str) -> Result<u8> {
     let fleet = FleetRef::parse(fleet)?;
-    let gamelift = GameLift::connect(global, fleet.region()).await?;
+    let gamelift = GameLift::connect(&global.aws(), fleet.region()).await?;
     let info = Resolver::new(&gamelift, false).fleet(&fleet).await?;
     let settings = ports::settings(&gamelift, &info.fleet_id, None).await?;
     let entries = Ledger::open()
@@ -104,7 +104,7 @@ async fn close_stale(global: &GlobalArgs) -> Result<u8> {
             p.protocol, p.from_port, p.ip_range, entry.fleet_id, entry.region
         );
         let result = async {
-            let gamelift = GameLift::connect(global, Some(&entry.region))
+            let gamelift = GameLift::connect(&global.aws(), Some(&entry.region))
                 .await
                 .map_err(ports::PortError::from)?;
             ports::release(&gamelift, &ledger, &entry).await

@@ -4,6 +4,7 @@
 //! its metadata (cached on disk, see `cache.rs`); `instance` finds the
 //! instance or compute, or asks. aws-sdk types stay in here and `obtain`.
 
+mod cache;
 mod fleet;
 mod instance;
 mod refs;
@@ -11,7 +12,7 @@ mod refs;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::{AwsError, GameLift};
-use crate::cache::FleetCache;
+use cache::FleetCache;
 
 pub use instance::InstanceSummary;
 pub use refs::{FleetRef, InstanceRef, RefError};

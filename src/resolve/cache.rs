@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::resolve::FleetInfo;
+use super::FleetInfo;
 
 /// How long fleet metadata is trusted.
 pub const TTL: Duration = Duration::from_secs(60 * 60);
