@@ -734,6 +734,50 @@ impl Fixture {
         .with_sample_extras()
     }
 
+    /// Adds [`sample::MANY_FLEET`]: a server SDK 4 Amazon Linux fleet of
+    /// `count` ACTIVE instances spread evenly over its home region
+    /// (us-west-2) and [`sample::MANY_LOCATIONS`], for fan-out tests and
+    /// benchmarks. Every instance is at 127.0.0.1 with user `user` and
+    /// secret `secret` (one local sshd can play all of them). Instance IDs
+    /// are `i-` and 17 hex digits, numbered from 1.
+    pub fn with_many_instances(mut self, count: usize, user: &str, secret: &str) -> Fixture {
+        let region = DEFAULT_REGION;
+        self.fleets.push(Fleet {
+            fleet_id: sample::MANY_FLEET.to_owned(),
+            fleet_arn: None,
+            name: "many".to_owned(),
+            description: Some(format!("{count} instances over 3 locations")),
+            region: region.to_owned(),
+            status: default_active(),
+            build_id: Some(sample::LINUX_SDK4_BUILD.to_owned()),
+            compute_type: ComputeType::Ec2,
+            operating_system: Some(default_linux()),
+            instance_type: default_instance_type(),
+            fleet_type: default_fleet_type(),
+            creation_time: DEFAULT_CREATION_TIME,
+            locations: sample::MANY_LOCATIONS.iter().map(|l| l.to_string()).collect(),
+            inbound_permissions: Vec::new(),
+        });
+        let locations: Vec<&str> = std::iter::once(region).chain(sample::MANY_LOCATIONS).collect();
+        for n in 1..=count {
+            let location = locations[(n - 1) % locations.len()];
+            self.instances.push(Instance {
+                fleet_id: sample::MANY_FLEET.to_owned(),
+                instance_id: sample::many_instance(n),
+                ip_address: "127.0.0.1".to_owned(),
+                dns_name: None,
+                operating_system: Some(default_linux()),
+                instance_type: Some(default_instance_type()),
+                status: default_active(),
+                location: (location != region).then(|| location.to_owned()),
+                creation_time: DEFAULT_CREATION_TIME + 600.0,
+                user_name: user.to_owned(),
+                secret: secret.to_owned(),
+            });
+        }
+        self
+    }
+
     /// The entries added to the sample after the first three fleets: aliases,
     /// a remote location, computes, a container fleet and game sessions.
     fn with_sample_extras(mut self) -> Fixture {
@@ -866,6 +910,14 @@ impl Fixture {
 
 /// Identifiers used by [`Fixture::sample`], so tests need not repeat literals.
 pub mod sample {
+    /// The fleet [`Fixture::with_many_instances`] adds (SDK 4 Linux), named `many`.
+    pub const MANY_FLEET: &str = "fleet-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    /// Its locations besides the home region (us-west-2).
+    pub const MANY_LOCATIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+    /// The ID of its `n`th instance (from 1).
+    pub fn many_instance(n: usize) -> String {
+        format!("i-{n:017x}")
+    }
     /// SDK 4.0.2 Amazon Linux 2023 fleet, named `sdk4-linux`.
     pub const LINUX_SDK4_FLEET: &str = "fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
     /// Its build (ServerSdkVersion 4.0.2).
@@ -1009,6 +1061,23 @@ mod tests {
         )
         .expect("alias JSON");
         assert_eq!(alias.routing.type_str(), "TERMINAL");
+    }
+
+    #[test]
+    fn many_instances_spread_over_three_locations() {
+        let fixture = Fixture::sample().with_many_instances(200, "me", "secret");
+        fixture.validate().expect("valid");
+        let many: Vec<&Instance> = fixture
+            .instances
+            .iter()
+            .filter(|i| i.fleet_id == sample::MANY_FLEET)
+            .collect();
+        assert_eq!(many.len(), 200);
+        for location in [None, Some("us-east-1"), Some("eu-west-1")] {
+            let n = many.iter().filter(|i| i.location.as_deref() == location).count();
+            assert!((66..=67).contains(&n), "{location:?}: {n}");
+        }
+        assert_eq!(many[0].instance_id, "i-00000000000000001");
     }
 
     #[test]

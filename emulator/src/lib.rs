@@ -33,6 +33,7 @@ mod error;
 mod fault;
 pub mod fixture;
 mod ops;
+mod ratelimit;
 mod server;
 mod sigv4;
 pub mod sshd;
@@ -147,6 +148,18 @@ impl Emulator {
     /// call, in order; afterwards the operation behaves normally again.
     pub fn inject(&self, operation: &str, fault: Fault, times: usize) {
         lock(&self.shared.faults).inject(operation, fault, times);
+    }
+
+    /// Throttles `operation` above `per_second` calls a second (with bursts
+    /// of up to `burst`), with `ThrottlingException` as GameLift does. A
+    /// rate of 0 lifts the limit.
+    pub fn set_rate_limit(&self, operation: &str, per_second: f64, burst: u32) {
+        lock(&self.shared.rate_limits).set(operation, per_second, burst);
+    }
+
+    /// How many calls of `operation` its rate limit throttled.
+    pub fn rate_limited_calls(&self, operation: &str) -> usize {
+        lock(&self.shared.rate_limits).throttled(operation)
     }
 
     /// How many injected faults are still waiting for `operation`.

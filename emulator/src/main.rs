@@ -27,6 +27,30 @@ struct Args {
     #[arg(long, value_name = "FILE.json")]
     fixture: Option<String>,
 
+    /// Add the `many` fleet (server SDK 4 Linux) with N instances over three
+    /// locations, all at 127.0.0.1 (see Fixture::with_many_instances).
+    #[arg(long, value_name = "N")]
+    many_instances: Option<usize>,
+
+    /// With --many-instances: the login user of its instances.
+    #[arg(long, value_name = "USER", default_value = "gl-user-remote")]
+    many_user: String,
+
+    /// With --many-instances: a file holding the private key its instances
+    /// hand out through GetInstanceAccess (PEM).
+    #[arg(long, value_name = "FILE")]
+    many_key: Option<String>,
+
+    /// Throttle an operation above a call rate, as GameLift does:
+    /// OPERATION=PER_SECOND[/BURST], e.g. GetInstanceAccess=20/10 (repeatable).
+    #[arg(long, value_name = "OP=RATE[/BURST]")]
+    rate_limit: Vec<String>,
+
+    /// Keep FILE holding the number of requests served so far (rewritten
+    /// every 50 ms), for benchmarks that count calls.
+    #[arg(long, value_name = "FILE")]
+    count_calls: Option<std::path::PathBuf>,
+
     /// Print the built-in sample fixture as JSON, a starting point for your
     /// own, and exit.
     #[arg(long, conflicts_with_all = ["port", "fixture"])]
@@ -49,6 +73,37 @@ fn main() -> ExitCode {
         },
         None => Fixture::sample(),
     };
+    let fixture = match args.many_instances {
+        Some(n) => {
+            let key = match args.many_key.as_deref().map(std::fs::read_to_string).transpose() {
+                Ok(key) => key.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("gamelift-emulator: cannot read --many-key: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            fixture.with_many_instances(n, &args.many_user, &key)
+        }
+        None => fixture,
+    };
+    let mut limits = vec![];
+    for spec in &args.rate_limit {
+        let parsed = spec.split_once('=').and_then(|(op, rate)| {
+            let (per_second, burst) = rate.split_once('/').unwrap_or((rate, "1"));
+            Some((
+                op.to_owned(),
+                per_second.parse::<f64>().ok()?,
+                burst.parse::<u32>().ok()?,
+            ))
+        });
+        match parsed {
+            Some(limit) => limits.push(limit),
+            None => {
+                eprintln!("gamelift-emulator: --rate-limit {spec}: expected OPERATION=PER_SECOND[/BURST]");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let emulator = match Emulator::start_on(fixture, args.port) {
         Ok(e) => e,
         Err(e) => {
@@ -57,6 +112,30 @@ fn main() -> ExitCode {
         }
     };
 
+    for (op, per_second, burst) in &limits {
+        emulator.set_rate_limit(op, *per_second, *burst);
+    }
+    let emulator = std::sync::Arc::new(emulator);
+    let counter = args.count_calls.clone().map(|path| {
+        let emulator = std::sync::Arc::clone(&emulator);
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let tmp = path.with_extension("tmp");
+            loop {
+                let count = emulator.calls().len();
+                if std::fs::write(&tmp, format!("{count}\n"))
+                    .and_then(|()| std::fs::rename(&tmp, &path))
+                    .is_err()
+                {
+                    return;
+                }
+                if stopped.recv_timeout(std::time::Duration::from_millis(50)).is_ok() {
+                    return;
+                }
+            }
+        });
+        (stop, thread)
+    });
     let mut stdout = std::io::stdout();
     // If stdout is closed there is nobody to tell; keep serving regardless.
     let _ = writeln!(stdout, "listening on {}", emulator.endpoint());
@@ -65,6 +144,10 @@ fn main() -> ExitCode {
     if let Err(e) = wait_for_signal() {
         eprintln!("gamelift-emulator: cannot wait for signals: {e}");
         return ExitCode::FAILURE;
+    }
+    if let Some((stop, thread)) = counter {
+        let _ = stop.send(());
+        let _ = thread.join();
     }
     drop(emulator);
     ExitCode::SUCCESS

@@ -39,6 +39,7 @@ pub(crate) struct Shared {
     pub(crate) calls: Mutex<Vec<Call>>,
     /// Locked after `fixture` when both are needed.
     pub(crate) state: Mutex<RuntimeState>,
+    pub(crate) rate_limits: Mutex<crate::ratelimit::RateLimits>,
     request_seq: AtomicU64,
 }
 
@@ -241,6 +242,10 @@ async fn process(
     };
     call.body = input.clone();
 
+    // Above its call rate, an operation is throttled as GameLift throttles it.
+    if !lock(&shared.rate_limits).admit(name) {
+        return Reply::Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
+    }
     // Bind the fault first so the lock is released before any await.
     let fault = lock(&shared.faults).next(name);
     match fault {

@@ -175,6 +175,8 @@ fn sshd_config(dir: &Path, host_key: &Path, port: u16) -> String {
          StrictModes no\n\
          PrintMotd no\n\
          PrintLastLog no\n\
+         MaxStartups 256\n\
+         Subsystem sftp internal-sftp\n\
          LogLevel VERBOSE\n",
         host_key = host_key.display(),
         keys = dir.join("authorized_keys").display(),
