@@ -97,7 +97,55 @@ pub struct AwsOptions {
 pub struct GameLift {
     pub client: aws_sdk_gamelift::Client,
     pub region: String,
-    endpoint: String,
+    endpoint: CalledEndpoint,
+}
+
+/// The endpoint GameLift requests really went to, as the SDK resolved it:
+/// `--endpoint-url`, `AWS_ENDPOINT_URL_GAMELIFT`, `AWS_ENDPOINT_URL`, a
+/// profile's `endpoint_url` or `services` section, or AWS's own. Recorded
+/// from each request just before it is sent, so an error names the endpoint
+/// that failed however it was configured, rather than our guess at it.
+#[derive(Debug, Clone)]
+struct CalledEndpoint {
+    seen: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// What to say before any request was sent.
+    fallback: String,
+}
+
+impl CalledEndpoint {
+    fn get(&self) -> String {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.fallback.clone())
+    }
+}
+
+impl aws_sdk_gamelift::config::Intercept for CalledEndpoint {
+    fn name(&self) -> &'static str {
+        "CalledEndpoint"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_gamelift::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_gamelift::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_gamelift::config::ConfigBag,
+    ) -> Result<(), aws_sdk_gamelift::error::BoxError> {
+        let endpoint = origin(context.request().uri());
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(endpoint);
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` of a URI: the endpoint, without the operation's path.
+fn origin(uri: &str) -> String {
+    let start = uri.find("://").map_or(0, |i| i + 3);
+    match uri[start..].find(['/', '?']) {
+        Some(end) => uri[..start + end].to_owned(),
+        None => uri.to_owned(),
+    }
 }
 
 impl GameLift {
@@ -130,12 +178,16 @@ impl GameLift {
         if let Some(url) = &opts.endpoint_url {
             config = config.endpoint_url(url);
         }
-        let endpoint = opts
-            .endpoint_url
-            .clone()
-            .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
-            .unwrap_or_else(|| format!("gamelift.{region}.amazonaws.com"));
-        tracing::debug!(%region, %endpoint, profile = ?opts.profile, "GameLift client ready");
+        let endpoint = CalledEndpoint {
+            seen: Default::default(),
+            fallback: opts
+                .endpoint_url
+                .clone()
+                .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
+                .unwrap_or_else(|| format!("gamelift.{region}.amazonaws.com")),
+        };
+        config = config.interceptor(endpoint.clone());
+        tracing::debug!(%region, profile = ?opts.profile, "GameLift client ready");
         Ok(Self {
             client: aws_sdk_gamelift::Client::from_conf(config.build()),
             region,
@@ -149,7 +201,7 @@ impl GameLift {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        classify("gamelift", op, &self.region, &self.endpoint, err)
+        classify("gamelift", op, &self.region, &self.endpoint.get(), err)
     }
 }
 
@@ -228,5 +280,21 @@ where
              check your AWS credentials: --profile, AWS_PROFILE, or `aws sso login`",
             DisplayErrorContext(&err)
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_is_scheme_host_and_port() {
+        assert_eq!(
+            super::origin("http://127.0.0.1:8448/service/GameLift/operation/ListFleets"),
+            "http://127.0.0.1:8448"
+        );
+        assert_eq!(
+            super::origin("https://gamelift.us-west-2.amazonaws.com/"),
+            "https://gamelift.us-west-2.amazonaws.com"
+        );
+        assert_eq!(super::origin("https://h.example"), "https://h.example");
     }
 }

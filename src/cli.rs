@@ -106,6 +106,12 @@ pub enum Command {
     /// Inbound port permissions: list them, or close what a killed run left open.
     Ports(PortsArgs),
 
+    /// Copy files to or from an instance with scp: `<instance>.<fleet>.gamelift:<path>`.
+    Cp(CpArgs),
+
+    /// Run a command on every instance of a fleet (or those chosen), in parallel.
+    Run(RunArgs),
+
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -194,10 +200,99 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub print: bool,
 
+    /// Pass FLAG to ssh, before the destination (repeatable; gcloud's
+    /// convention): `-A`, `-v`, `-o ServerAliveInterval=30`. Flags that would
+    /// override the key or host-key checking (-i, IdentitiesOnly,
+    /// UserKnownHostsFile, StrictHostKeyChecking, …) are refused.
+    #[arg(long = "ssh-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    pub ssh_flags: Vec<String>,
+
+    /// Forward LOCAL_PORT on this machine to HOST:PORT as seen from the
+    /// instance (repeatable). BIND defaults to 127.0.0.1. ssh `-L` on SDK 4
+    /// fleets; an SSM port-forwarding session on SDK 5 fleets.
+    #[arg(long, value_name = "[BIND:]LOCAL_PORT:HOST:PORT")]
+    pub forward: Vec<String>,
+
+    /// With --forward: forward only, no shell (ssh -N) until Ctrl-C.
+    #[arg(long, requires = "forward")]
+    pub forward_only: bool,
+
     /// After `--`: for ssh, the command to run on the instance, exactly as
     /// ssh takes it; for RDP, arguments for the RDP client, as-is.
     #[arg(last = true, value_name = "ARGS")]
     pub remote_command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Copy directories recursively.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Port of sshd on the instance (default 22).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Log in as this user instead of the one GameLift returns.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Sources then the destination. Exactly one side is remote, written
+    /// `<instance>.<fleet>.gamelift:<path>` (instance and fleet: any
+    /// reference `connect` takes, e.g. `i-0123….fleet-1a2b….gamelift:/tmp`).
+    #[arg(value_name = "SRC… DST", num_args = 2.., required = true)]
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+
+    /// Only this instance (repeatable; any reference `connect` takes).
+    #[arg(long = "instance", value_name = "REF")]
+    pub instances: Vec<String>,
+
+    /// Only instances in this location (repeatable).
+    #[arg(long = "location", value_name = "LOCATION")]
+    pub locations: Vec<String>,
+
+    /// How many instances at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: u16,
+
+    /// Give up on an instance after SECS seconds (its command is killed).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+
+    /// Port of sshd on the instances (default 22).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+
+    /// Log in as this user instead of the one GameLift returns.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Server SDK generation, instead of asking the fleet's build.
+    #[arg(long, value_enum, value_name = "4|5")]
+    pub sdk: Option<SdkArg>,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// Pass FLAG to ssh (repeatable), as for `connect`.
+    #[arg(long = "ssh-flag", value_name = "FLAG", allow_hyphen_values = true)]
+    pub ssh_flags: Vec<String>,
+
+    /// The command to run on each instance, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,10 @@ pub enum Error {
     Launch(#[from] LaunchError),
     #[error(transparent)]
     Ports(#[from] PortError),
+    #[error(transparent)]
+    SshFlag(#[from] crate::launch::ssh::SshFlagError),
+    #[error(transparent)]
+    Forward(#[from] crate::launch::forward::ForwardError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -79,6 +83,7 @@ impl Error {
             Error::Ports(PortError::BadCidr(_)) => code::USAGE,
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
+            Error::SshFlag(_) | Error::Forward(_) => code::USAGE,
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,

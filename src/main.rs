@@ -10,6 +10,7 @@ mod commands;
 mod deliver;
 mod dirs;
 mod error;
+mod fanout;
 mod launch;
 mod obtain;
 mod output;
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
+            Command::Cp(args) => commands::cp::run(&cli.global, args).await,
+            Command::Run(args) => commands::run::run(&cli.global, args).await,
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

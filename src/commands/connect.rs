@@ -12,7 +12,7 @@ use crate::deliver::{ClipboardSecret, DeliverError, KeyDir};
 use crate::dirs;
 use crate::error::{Error, Result};
 use crate::launch::rdp::{self, ClientOs, RdpTarget};
-use crate::launch::{self, ClientCommand, ssh::SshSession};
+use crate::launch::{self, ClientCommand, forward::Forward, ssh::SshSession};
 use crate::obtain::{self, Access, RdpAccess, SessionParams, SshAccess, SsmAccess};
 use crate::ports;
 use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk, Target};
@@ -25,6 +25,9 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     // References are checked before anything else costs time or an API call.
     let fleet = FleetRef::parse(&args.fleet)?;
     let instance = args.instance.as_deref().map(InstanceRef::parse).transpose()?;
+    // --ssh-flag and --forward are checked (a busy local port included) before any API call.
+    launch::ssh::user_flags(&args.ssh_flags)?;
+    forwards(&args)?;
     let keys = KeyDir::open()?;
     keys.sweep_stale();
 
@@ -92,6 +95,27 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
     result
 }
 
+/// `--forward`s, parsed, their local ports checked free (not for --print,
+/// which binds nothing).
+fn forwards(args: &ConnectArgs) -> Result<Vec<Forward>> {
+    let forwards = args
+        .forward
+        .iter()
+        .map(|spec| Forward::parse(spec))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.forward_only && !args.remote_command.is_empty() {
+        return Err(Error::Usage(
+            "--forward-only runs no command: drop the command after `--`, or --forward-only".into(),
+        ));
+    }
+    if !args.print {
+        for forward in &forwards {
+            forward.check_free()?;
+        }
+    }
+    Ok(forwards)
+}
+
 /// Who the port is opened to: `--cidr`, else the public-IP lookup.
 async fn caller_cidr(args: &ConnectArgs) -> Result<ipnet::IpNet> {
     Ok(match &args.cidr {
@@ -147,6 +171,12 @@ async fn connect_instance(
     if !windows && target.fleet.os.is_some() && (args.show_password || args.copy.is_some()) {
         return Err(linux_has_no_password(target));
     }
+    if windows && (!args.ssh_flags.is_empty() || !args.forward.is_empty()) {
+        return Err(Error::Usage(format!(
+            "{} is a Windows instance, reached over RDP: --ssh-flag and --forward are for ssh (Linux instances)",
+            target.instance_id
+        )));
+    }
     if !args.print && !args.show_password {
         if windows {
             rdp::client(ClientOs::current(), |tool| which::which(tool).ok())?;
@@ -198,8 +228,10 @@ async fn connect_ssh(
         host: &host,
         remote_command: &args.remote_command,
     };
+    let forwards = forwards(args)?;
+    let extra = launch::ssh::session_options(&launch::ssh::user_flags(&args.ssh_flags)?, &forwards, args.forward_only);
     if args.print {
-        return print(&session.command(), global);
+        return print(&launch::ssh::with_options(session.command(), extra), global);
     }
 
     // deliver: the guard removes the key when it drops, on every path out.
@@ -208,7 +240,7 @@ async fn connect_ssh(
     tracing::info!(%target, %host, user, fingerprint = key.fingerprint(), "connecting with ssh");
 
     // launch, then clean up.
-    let outcome = launch::run(&session.command(), signals).await?;
+    let outcome = launch::run(&launch::ssh::with_options(session.command(), extra), signals).await?;
     drop(key_file);
     finish(outcome)
 }
@@ -301,6 +333,7 @@ async fn connect_ssm(
                 .into(),
         ));
     }
+    let forward = ssm_forward(target, args)?;
     // Both paths end in the plugin: without it, fail before asking for credentials.
     let plugin = launch::find("session-manager-plugin", launch::ssm::INSTALL_HINT);
     let aws = which::which("aws").ok();
@@ -317,7 +350,10 @@ async fn connect_ssm(
     let Access::Ssm(access) = access else {
         unreachable!("GetComputeAccess yields SSM access or an error")
     };
-    let params = session_params(&access, args)?;
+    let params = match &forward {
+        Some(forward) => forward.ssm_params(&access.target),
+        None => session_params(&access, args)?,
+    };
     let endpoint = ssm_endpoint(global);
     tracing::info!(%target, ssm_target = access.target, region = access.region, "starting an SSM session");
 
@@ -358,6 +394,27 @@ async fn connect_ssm(
     finish(outcome?)
 }
 
+/// SSM sessions take no ssh flags, and forward one port each (the
+/// port-forwarding documents bind the local port on localhost only).
+fn ssm_forward(target: &Target, args: &ConnectArgs) -> Result<Option<Forward>> {
+    let refuse = |why: &str| Err(Error::Usage(format!("{}: {why}", target.instance_id)));
+    if !args.ssh_flags.is_empty() {
+        return refuse("--ssh-flag is for ssh; this instance is reached over SSM (server SDK 5 or a container fleet)");
+    }
+    let mut forwards = forwards(args)?;
+    if forwards.len() > 1 {
+        return refuse("an SSM session forwards one port: give one --forward per `connect`");
+    }
+    let Some(forward) = forwards.pop() else { return Ok(None) };
+    if !matches!(forward.bind.as_str(), "127.0.0.1" | "localhost") {
+        return refuse("SSM port forwarding listens on localhost only: drop BIND from --forward");
+    }
+    if args.container.is_some() {
+        return refuse("--container opens a shell; it does not go with --forward");
+    }
+    Ok(Some(forward))
+}
+
 /// `--container NAME` opens a shell inside that container; without it, a
 /// container fleet's session goes to the instance, and we say what runs there.
 fn session_params(access: &SsmAccess, args: &ConnectArgs) -> Result<SessionParams> {
@@ -377,7 +434,7 @@ fn session_params(access: &SsmAccess, args: &ConnectArgs) -> Result<SessionParam
 }
 
 /// `AWS_ENDPOINT_URL_SSM`, else the endpoint the user gave us, else none.
-fn ssm_endpoint(global: &GlobalArgs) -> Option<String> {
+pub(crate) fn ssm_endpoint(global: &GlobalArgs) -> Option<String> {
     let env = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
     env("AWS_ENDPOINT_URL_SSM")
         .or_else(|| global.endpoint_url.clone())
@@ -402,7 +459,7 @@ fn finish(outcome: launch::Outcome) -> Result<u8> {
 
 /// One known_hosts file per fleet, in the data dir, so host keys learnt for
 /// one fleet never vouch for another.
-fn known_hosts_file(fleet_id: &str) -> Result<PathBuf> {
+pub(crate) fn known_hosts_file(fleet_id: &str) -> Result<PathBuf> {
     let dir = dirs::data_dir().and_then(|d| {
         let dir = d.join("known_hosts");
         dirs::ensure_private_dir(&dir).map(|()| dir)

@@ -1,9 +1,11 @@
 //! One file per subcommand.
 
 pub mod connect;
+pub mod cp;
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod fleets;
 pub mod generate;
 pub mod instances;
 pub mod ports;
+pub mod run;

@@ -3,6 +3,7 @@
 //! Each client has its own file (ssh.rs, …) that only builds a command line
 //! from plain values; nothing here sees an AWS type or a secret's contents.
 
+pub mod forward;
 pub mod rdp;
 pub mod ssh;
 pub mod ssm;

@@ -15,7 +15,7 @@ use crate::aws::{AwsError, GameLift};
 use cache::FleetCache;
 
 pub use instance::InstanceSummary;
-pub use refs::{FleetRef, InstanceRef, RefError};
+pub use refs::{FleetRef, InstanceRef, RefError, RemoteHost, parse_host};
 
 /// What runs a fleet's game servers, which decides how we get in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +164,12 @@ impl<'a> Resolver<'a> {
         let info = fleet::describe(self.gl, fleet_id).await?;
         self.cache.put(&info);
         Ok(info)
+    }
+
+    /// Refuses a fleet with nothing to connect to (not ACTIVE, Anywhere),
+    /// as [`Resolver::target`] does, for callers that pick instances themselves.
+    pub fn check_usable(&self, fleet: &FleetInfo) -> Result<(), ResolveError> {
+        fleet::check_usable(fleet)
     }
 
     /// Every fleet ID in the region.

@@ -150,6 +150,37 @@ impl InstanceRef {
     }
 }
 
+/// The host-name form of an instance: `<instance>.<fleet>.gamelift`, as
+/// `cp`'s remote paths (`<host>:<path>`) and ssh-config's `Host *.gamelift`
+/// write it. The fleet is the last label before `.gamelift` (fleet IDs hold
+/// no dots), the instance everything before it (an IP or DNS name may).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteHost {
+    pub instance: InstanceRef,
+    pub fleet: FleetRef,
+}
+
+/// The suffix that marks a GameLift host name.
+pub const HOST_SUFFIX: &str = ".gamelift";
+
+/// Parses `<instance>.<fleet>.gamelift`. `Ok(None)`: not a GameLift host
+/// name at all (no `.gamelift` suffix); `Err`: one, but malformed.
+pub fn parse_host(host: &str) -> Result<Option<RemoteHost>, RefError> {
+    let Some(stem) = host
+        .strip_suffix(HOST_SUFFIX)
+        .or_else(|| host.strip_suffix(".gamelift."))
+    else {
+        return Ok(None);
+    };
+    let (instance, fleet) = stem
+        .rsplit_once('.')
+        .ok_or_else(|| RefError::MalformedInstance(format!("{host} (expected <instance>.<fleet>.gamelift)")))?;
+    Ok(Some(RemoteHost {
+        instance: InstanceRef::parse(instance)?,
+        fleet: FleetRef::parse(fleet)?,
+    }))
+}
+
 /// `arn:<partition>:<service>:<region>:<account>:<type>/<id>`.
 struct Arn<'a> {
     region: &'a str,
@@ -311,6 +342,21 @@ mod tests {
             InstanceRef::parse("gsess-abc").unwrap(),
             InstanceRef::GameSession("gsess-abc".into())
         );
+    }
+
+    #[test]
+    fn gamelift_host_names() {
+        let host = parse_host(&format!("i-0123456789abcdef0.{ID}.gamelift"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(host.instance, InstanceRef::Id("i-0123456789abcdef0".into()));
+        assert_eq!(host.fleet, FleetRef::Id(ID.into()));
+        let host = parse_host("10.1.2.3.prod-eu.gamelift").unwrap().unwrap();
+        assert_eq!(host.instance, InstanceRef::Ip("10.1.2.3".parse().unwrap()));
+        assert_eq!(host.fleet, FleetRef::Name("prod-eu".into()));
+        assert_eq!(parse_host("example.com").unwrap(), None);
+        assert!(parse_host("nodot.gamelift").is_err());
+        assert!(parse_host(&format!("i-XYZ.{ID}.gamelift")).is_err());
     }
 
     #[test]

@@ -50,6 +50,20 @@ impl World {
         world
     }
 
+    /// [`World::with_sshd`], plus the `many` fleet: `count` instances over
+    /// three locations, every one of them played by the same local sshd.
+    pub fn with_many_instances(count: usize) -> World {
+        let world = World::with_sshd();
+        let (user, key) = (
+            current_user().unwrap(),
+            world.sshd.as_ref().unwrap().instance_key_pem().to_owned(),
+        );
+        world.emulator.with_fixture(|f| {
+            *f = std::mem::take(f).with_many_instances(count, &user, &key);
+        });
+        world
+    }
+
     /// An emulator only, for tests that never reach ssh. The instance still
     /// carries a real RSA key so the access path succeeds.
     pub fn without_sshd() -> World {
@@ -153,13 +167,18 @@ impl World {
 }
 
 /// Runs to completion with a watchdog, capturing output.
-pub fn run(mut cmd: Command) -> Output {
+pub fn run(cmd: Command) -> Output {
+    run_within(cmd, TIMEOUT)
+}
+
+/// [`run`] with a watchdog of `timeout`, for runs over many instances.
+pub fn run_within(mut cmd: Command, timeout: Duration) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().expect("spawn gamelift-access");
     let pid = child.id();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(TIMEOUT) {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout) {
             // SAFETY: kill(2) on our own child's pid, which wait_with_output has not yet reaped.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
             return true;
