@@ -286,3 +286,21 @@ fn read_line(child: &mut std::process::Child) -> String {
         }
     }
 }
+
+#[test]
+fn no_key_in_any_output_even_with_debug() {
+    let w = World::with_many_instances(2);
+    let fragment = w.secret_fragment_of(&sample::many_instance(1));
+    for format in ["table", "json"] {
+        let out = run(run_cmd(&w, &["--debug", "--output", format, "--", "echo", "ok"]));
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            all.contains("GetInstanceAccess"),
+            "--debug shows the calls, so the check means something"
+        );
+        assert!(!all.contains(&fragment), "{format}: the key is in the output");
+        assert!(!all.contains("PRIVATE KEY"), "{format}: a key header is in the output");
+    }
+    assert!(w.key_files().is_empty());
+}

@@ -117,6 +117,15 @@ impl World {
         line
     }
 
+    /// [`World::secret_fragment`] for any instance.
+    pub fn secret_fragment_of(&self, instance: &str) -> String {
+        let secret = self
+            .emulator
+            .with_fixture(|f| f.instance(instance).unwrap().secret.clone());
+        let lines: Vec<&str> = secret.lines().collect();
+        lines[lines.len() / 2].to_owned()
+    }
+
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.path().join("runtime/gamelift-access/keys")
     }
