@@ -23,6 +23,8 @@ pub enum Error {
     Launch(#[from] LaunchError),
     #[error(transparent)]
     Ports(#[from] PortError),
+    #[error(transparent)]
+    Agent(#[from] crate::agent::AgentError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -79,6 +81,7 @@ impl Error {
             Error::Ports(PortError::BadCidr(_)) => code::USAGE,
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
+            Error::Agent(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -114,6 +117,17 @@ impl ResolveError {
                 code::INVALID_REQUEST
             }
             ResolveError::Cancelled => 130,
+        }
+    }
+}
+
+impl crate::agent::AgentError {
+    fn exit_code(&self) -> u8 {
+        use crate::agent::AgentError as A;
+        match self {
+            A::NotRunning { .. } | A::Protocol { .. } | A::Start(_) | A::Unsupported => code::UNAVAILABLE,
+            A::AlreadyRunning { .. } => code::USAGE,
+            A::Bind { .. } | A::Io(_) => code::IO,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod agent;
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
@@ -7,3 +8,5 @@ pub mod fleets;
 pub mod generate;
 pub mod instances;
 pub mod ports;
+pub mod proxy;
+pub mod ssh_config;
