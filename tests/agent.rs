@@ -135,8 +135,9 @@ fn a_warm_connect_makes_no_gamelift_call_and_no_key_file() {
     drop(agent);
 }
 
-/// Every regular file under `dir` (not following symlinks) that holds `needle`.
-fn files_holding(dir: &Path, needle: &[u8], skip: &Path, found: &mut Vec<PathBuf>) {
+/// Every regular file under `dir` (not following symlinks) written since
+/// `since` that holds `needle`. Older files cannot hold a key this run got.
+fn files_holding(dir: &Path, needle: &[u8], skip: &Path, since: std::time::SystemTime, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -147,9 +148,10 @@ fn files_holding(dir: &Path, needle: &[u8], skip: &Path, found: &mut Vec<PathBuf
             continue;
         };
         if meta.is_dir() {
-            files_holding(&path, needle, skip, found);
+            files_holding(&path, needle, skip, since, found);
         } else if meta.is_file()
-            && meta.len() < 4 << 20
+            && meta.len() < 1 << 20
+            && meta.modified().is_ok_and(|m| m >= since)
             && let Ok(bytes) = std::fs::read(&path)
             && bytes.windows(needle.len()).any(|w| w == needle)
         {
@@ -163,6 +165,7 @@ fn while_a_session_is_open_no_file_holds_the_key() {
     let w = World::with_sshd();
     let agent = Agent::start(&w, &[]);
     let fragment = w.secret_fragment();
+    let since = std::time::SystemTime::now() - Duration::from_secs(1);
     let mut cmd = w.connect(&["--", "echo ready; read line"]);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -177,7 +180,7 @@ fn while_a_session_is_open_no_file_holds_the_key() {
         w.dir.path().join("runtime"),
         PathBuf::from("/tmp"),
     ] {
-        files_holding(&dir, fragment.as_bytes(), &instance_side, &mut found);
+        files_holding(&dir, fragment.as_bytes(), &instance_side, since, &mut found);
     }
     assert!(found.is_empty(), "the key is on disk: {found:?}");
     for (proc, contents) in all_process_args_and_env() {

@@ -175,7 +175,8 @@ fn sshd_config(dir: &Path, host_key: &Path, port: u16) -> String {
          StrictModes no\n\
          PrintMotd no\n\
          PrintLastLog no\n\
-         LogLevel VERBOSE\n",
+         LogLevel VERBOSE\n\
+         Subsystem sftp internal-sftp\n",
         host_key = host_key.display(),
         keys = dir.join("authorized_keys").display(),
     )
