@@ -82,7 +82,7 @@ fn a_key_added_with_a_two_second_lifetime_is_gone_after_it() {
     let added = Instant::now();
     let out = agent.ssh_add(&["-t", "2", own.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(agent.list().contains("my own key"), "{}", agent.list());
+    assert!(agent.list().contains("own_key"), "{}", agent.list());
 
     // status shows the time left, never more than the lifetime.
     let mut status = w.cmd();
@@ -104,7 +104,7 @@ fn a_key_added_with_a_two_second_lifetime_is_gone_after_it() {
     drop(agent);
     let agent = Agent::start(&w, &["--key-ttl", "1"]);
     assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
-    assert!(agent.list().contains("my own key"));
+    assert!(agent.list().contains("own_key"));
     std::thread::sleep(Duration::from_millis(1200));
     assert!(agent.list().contains("no identities"), "{}", agent.list());
 }
@@ -330,7 +330,7 @@ fn hostile_clients_leave_the_agent_serving() {
     loop {
         let out = agent.ssh_add(&["-l"]);
         if out.status.success() {
-            assert!(text(&out.stdout).contains("my own key"));
+            assert!(text(&out.stdout).contains("own_key"));
             break;
         }
         assert!(
@@ -382,12 +382,15 @@ fn another_user_is_refused_even_through_a_loosened_socket() {
     let mut cmd = Command::new("ssh-add");
     cmd.arg("-l").env("SSH_AUTH_SOCK", &socket).stdin(Stdio::null());
     let out = as_nobody(cmd).output().unwrap();
+    // The agent hangs up at once: ssh-add dies of SIGPIPE writing its request.
     assert!(!out.status.success(), "nobody listed the keys: {}", text(&out.stdout));
-    assert!(
-        agent.log().contains("refused a connection from another user"),
-        "{}",
-        agent.log()
-    );
+    assert!(!text(&out.stdout).contains("no identities"), "{}", text(&out.stdout));
+    // The agent says why; its log is read on another thread, so it may lag.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !agent.log().contains("refused a connection from another user") {
+        assert!(Instant::now() < deadline, "agent log: {}", agent.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
     // We still may.
     assert!(agent.list().contains("no identities"));
 }

@@ -116,6 +116,32 @@ mod unix {
         ))
     }
 
+    /// Copies until end of input, writing each read as soon as it is read.
+    /// Not `std::io::copy`: between a pipe and a socket it splices, which
+    /// here held data back until more arrived, stalling ssh's handshake.
+    fn pump(from: &mut impl std::io::Read, to: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            to.write_all(&buf[..n])?;
+        }
+    }
+
+    /// stdin or stdout as a plain file: Rust's `Stdout` is line-buffered,
+    /// which would hold back every ssh packet that does not end in `\n`.
+    /// Not closed on drop: the descriptors stay the process's own.
+    fn raw_fd(fd: std::os::fd::RawFd) -> std::mem::ManuallyDrop<std::fs::File> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: 0 and 1 are open for the life of the process (ssh gives
+        // us pipes), and ManuallyDrop never closes them.
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+
     /// Relays stdin to the instance and the instance to stdout. When ssh
     /// closes our stdin, the write side is shut down and the rest of the
     /// instance's output still delivered; when the instance closes, we end.
@@ -133,16 +159,14 @@ mod unix {
         let _ = stream.set_nodelay(true);
         let mut to_instance = stream.try_clone().map_err(io)?;
         std::thread::spawn(move || {
-            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut to_instance);
+            let _ = pump(&mut *raw_fd(0), &mut to_instance);
             let _ = to_instance.shutdown(std::net::Shutdown::Write);
         });
         let mut from_instance = stream;
         tokio::task::spawn_blocking(move || {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = std::io::copy(&mut from_instance, &mut stdout) {
+            if let Err(e) = pump(&mut from_instance, &mut *raw_fd(1)) {
                 tracing::debug!("relay ended: {e}");
             }
-            let _ = std::io::Write::flush(&mut stdout);
         })
         .await
         .map_err(|e| Error::Other(format!("relay: {e}")))?;
