@@ -6,6 +6,11 @@
 #     DescribeFleetLocationAttributes first (four calls).
 # `--print` stops where ssh would start, so ssh's own time is left out.
 #
+# Then, end to end against a real sshd on 127.0.0.1 (remote command `true`):
+#   - floor: plain `ssh -i KEY` with the key already on disk, no API call;
+#   - agent: a warm `connect` through the agent (key and fleet metadata
+#     cached: zero GameLift calls), which runs the same ssh.
+#
 #   benches/connect.sh [extra hyperfine options]     (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +18,11 @@ command -v hyperfine >/dev/null || { echo "needs hyperfine: apt-get install hype
 
 cargo build --release --quiet --workspace
 work=$(mktemp -d)
-emulator_pid=
+emulator_pid= sshd_pid= agent_pid=
 cleanup() {
-    if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; wait "$emulator_pid" 2>/dev/null || true; fi
+    for pid in $agent_pid $sshd_pid $emulator_pid; do
+        kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,13 +32,15 @@ ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$work/key"
 fleet=fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d
 instance=i-0123456789abcdef0
 target/release/gamelift-emulator --print-sample > "$work/sample.json"
-python3 - "$work" "$instance" <<'PY'
+python3 - "$work" "$instance" "$(id -un)" <<'PY'
 import json, sys
-work, instance = sys.argv[1], sys.argv[2]
+work, instance, user = sys.argv[1], sys.argv[2], sys.argv[3]
 fixture = json.load(open(f"{work}/sample.json"))
 for i in fixture["instances"]:
     if i["instance_id"] == instance:
         i["secret"] = open(f"{work}/key").read()
+        i["ip_address"] = "127.0.0.1"
+        i["user_name"] = user
 json.dump(fixture, open(f"{work}/fixture.json", "w"))
 PY
 
@@ -52,3 +61,44 @@ $connect > /dev/null 2>&1   # fill the cache
 hyperfine --warmup 3 --shell=none "$@" \
     -n "warm (1 call)" "$connect" \
     -n "cold (--refresh, 4 calls)" "$connect --refresh"
+
+# The instance: a real sshd on a free port, trusting the key.
+sshd=$(command -v sshd || echo /usr/sbin/sshd)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+cp "$work/key.pub" "$work/authorized_keys"
+cat > "$work/sshd_config" <<CFG
+ListenAddress 127.0.0.1:$port
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PidFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+CFG
+mkdir -p /run/sshd 2>/dev/null || true
+mkfifo "$work/sshd-log"
+"$sshd" -D -e -f "$work/sshd_config" 2> "$work/sshd-log" &
+sshd_pid=$!
+exec 3< "$work/sshd-log"
+while read -r line <&3; do case $line in *"Server listening"*) break;; esac; done
+cat <&3 > /dev/null &   # keep draining its log
+
+# The agent, in the foreground of a background job; ready once it prints its socket.
+mkfifo "$work/agent-ready"
+target/release/gamelift-access agent run --ready-line > "$work/agent-ready" &
+agent_pid=$!
+read -r socket < "$work/agent-ready"
+
+floor="ssh -i $work/key -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$work/floor_known_hosts -o StrictHostKeyChecking=accept-new -p $port $(id -un)@127.0.0.1 true"
+through_agent="target/release/gamelift-access connect $fleet $instance --port $port -- true"
+$floor
+$through_agent   # the key goes into the agent; from now on no GameLift call
+# Proof of zero GameLift calls: the emulator is gone, so any call would fail the run.
+kill "$emulator_pid"; wait "$emulator_pid" 2>/dev/null || true; emulator_pid=
+hyperfine --warmup 3 --shell=none "$@" \
+    -n "floor: ssh -i (key on disk)" "$floor" \
+    -n "warm connect through the agent (0 calls)" "$through_agent"
+echo "agent on $socket held: $(SSH_AUTH_SOCK=$socket ssh-add -l)"

@@ -112,6 +112,18 @@ pub enum Command {
     /// Run a command on every instance of a fleet (or those chosen), in parallel.
     Run(RunArgs),
 
+    /// The helper daemon: an ssh-agent that keeps instance keys in memory
+    /// only, so connect writes no key file and reconnects without an API call.
+    Agent(AgentArgs),
+
+    /// ssh's ProxyCommand for `<instance>.<fleet>.gamelift` hosts: gets the
+    /// key into the agent (starting it if needed) and relays to the instance.
+    Proxy(ProxyArgs),
+
+    /// Print the ssh_config block for `*.gamelift` hosts, or --install it
+    /// into ~/.ssh/config (an Include between marker lines).
+    SshConfig(SshConfigArgs),
+
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -216,6 +228,10 @@ pub struct ConnectArgs {
     /// With --forward: forward only, no shell (ssh -N) until Ctrl-C.
     #[arg(long, requires = "forward")]
     pub forward_only: bool,
+    /// Do not use a running agent: write the key to a private file for the
+    /// session, as when no agent runs.
+    #[arg(long)]
+    pub no_agent: bool,
 
     /// After `--`: for ssh, the command to run on the instance, exactly as
     /// ssh takes it; for RDP, arguments for the RDP client, as-is.
@@ -293,6 +309,65 @@ pub struct RunArgs {
     /// The command to run on each instance, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// `<instance>.<fleet>.gamelift`: the instance as an ID or compute name,
+    /// the fleet in any form connect takes (%h in ssh_config).
+    #[arg(value_name = "HOST")]
+    pub host: String,
+
+    /// The port on the instance (%p in ssh_config).
+    #[arg(value_name = "PORT")]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct SshConfigArgs {
+    /// Write the block to the data dir and include it from ~/.ssh/config.
+    #[arg(long)]
+    pub install: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The agent's socket (default: <runtime dir>/agent.sock). connect uses
+    /// the same variable.
+    #[arg(long, global = true, value_name = "PATH", env = "GAMELIFT_ACCESS_AGENT_SOCK")]
+    pub socket: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Run the agent in the foreground (for systemd, launchd and tests).
+    Run {
+        /// How long a key stays when its client sets no lifetime: seconds,
+        /// or a number with s, m or h.
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::agent::parse_duration)]
+        key_ttl: std::time::Duration,
+
+        /// Print the socket path on stdout once it answers, then close
+        /// stdout (used by `agent start`).
+        #[arg(long, hide = true)]
+        ready_line: bool,
+    },
+    /// Start the agent in the background; returns once its socket answers
+    /// and prints the socket path.
+    Start {
+        /// How long a key stays when its client sets no lifetime: seconds,
+        /// or a number with s, m or h.
+        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::agent::parse_duration)]
+        key_ttl: std::time::Duration,
+    },
+    /// Stop the agent; its keys are wiped from memory.
+    Stop,
+    /// Whether the agent runs, and the keys it holds (fleet, instance, user,
+    /// time left). Exits 3 when no agent runs.
+    Status,
 }
 
 #[derive(Debug, Args)]

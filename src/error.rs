@@ -27,6 +27,8 @@ pub enum Error {
     SshFlag(#[from] crate::launch::ssh::SshFlagError),
     #[error(transparent)]
     Forward(#[from] crate::launch::forward::ForwardError),
+    #[error(transparent)]
+    Agent(#[from] crate::agent::AgentError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -84,6 +86,7 @@ impl Error {
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
             Error::SshFlag(_) | Error::Forward(_) => code::USAGE,
+            Error::Agent(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -119,6 +122,17 @@ impl ResolveError {
                 code::INVALID_REQUEST
             }
             ResolveError::Cancelled => 130,
+        }
+    }
+}
+
+impl crate::agent::AgentError {
+    fn exit_code(&self) -> u8 {
+        use crate::agent::AgentError as A;
+        match self {
+            A::NotRunning { .. } | A::Protocol { .. } | A::Start(_) | A::Unsupported => code::UNAVAILABLE,
+            A::AlreadyRunning { .. } => code::USAGE,
+            A::Bind { .. } | A::Io(_) => code::IO,
         }
     }
 }

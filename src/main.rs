@@ -4,6 +4,7 @@
 //! module per step; `commands/` holds one file per subcommand and
 //! `error.rs` is the one place errors become messages and exit codes.
 
+mod agent;
 mod aws;
 mod cli;
 mod commands;
@@ -44,6 +45,9 @@ fn main() -> ExitCode {
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
             Command::Cp(args) => commands::cp::run(&cli.global, args).await,
             Command::Run(args) => commands::run::run(&cli.global, args).await,
+            Command::Agent(args) => commands::agent::run(&cli.global, args).await,
+            Command::Proxy(args) => commands::proxy::run(&cli.global, args).await,
+            Command::SshConfig(args) => commands::ssh_config::run(&cli.global, args),
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

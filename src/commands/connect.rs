@@ -1,5 +1,8 @@
 //! `gamelift-access connect`: resolve → obtain → deliver → launch → clean up.
 
+#[cfg(unix)]
+mod agent;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -184,12 +187,33 @@ async fn connect_instance(
             launch::find("ssh", launch::ssh::INSTALL_HINT)?;
         }
     }
+    // A running agent takes the key instead of a file; one that already
+    // holds a key for this instance saves the GameLift call too.
+    #[cfg(unix)]
+    let via_agent = match !windows && !args.print && !args.show_password && args.copy.is_none() && !args.no_agent {
+        true => agent::find(target).await,
+        false => None,
+    };
+    #[cfg(unix)]
+    let via_agent = match via_agent {
+        Some(found) if found.holds_key() => {
+            return agent::connect(found, None, gamelift, target, keys, global, args, signals).await;
+        }
+        other => other,
+    };
     let access = tokio::select! {
         result = obtain::instance_access(gamelift, target) => result?,
         sig = signals.recv() => return Err(sig.into()),
     };
     match access {
-        Access::Ssh(access) => connect_ssh(target, access, keys, global, args, signals).await,
+        #[cfg(unix)]
+        Access::Ssh(access) => {
+            #[cfg(unix)]
+            if let Some(found) = via_agent {
+                return agent::connect(found, Some(access), gamelift, target, keys, global, args, signals).await;
+            }
+            connect_ssh(target, access, keys, global, args, signals).await
+        }
         Access::Rdp(access) => connect_rdp(target, access, global, args, signals).await,
         Access::Ssm(_) => unreachable!("GetInstanceAccess yields ssh or RDP access"),
     }

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod agent;
 pub mod connect;
 pub mod cp;
 #[cfg(feature = "emulator")]
@@ -9,3 +10,5 @@ pub mod generate;
 pub mod instances;
 pub mod ports;
 pub mod run;
+pub mod proxy;
+pub mod ssh_config;

@@ -56,6 +56,15 @@ impl SshSession<'_> {
     }
 }
 
+/// Makes ssh take its key from the agent on `socket`: `IdentityAgent`
+/// first, so it wins over any in the user's ssh_config. With
+/// `IdentitiesOnly yes` and a public key as the identity file, ssh offers
+/// exactly that key from the agent.
+pub fn use_agent(command: &mut ClientCommand, socket: &Path) {
+    let option = format!("IdentityAgent={}", ssh_config_path(socket));
+    command.args.splice(0..0, ["-o".into(), option.into()]);
+}
+
 /// A path as an ssh_config value: ssh splits option values on whitespace,
 /// honours double quotes and backslashes, and expands `%` tokens.
 pub fn ssh_config_path(path: &Path) -> String {

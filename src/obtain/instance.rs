@@ -13,6 +13,7 @@ use crate::resolve::Target;
 pub struct InstanceKey {
     pem: SecretString,
     fingerprint: String,
+    public: ssh_key::PublicKey,
 }
 
 impl std::fmt::Debug for InstanceKey {
@@ -28,26 +29,25 @@ impl InstanceKey {
     /// or PKCS#8 should it ever change. OpenSSH reads the PEM as is, so the
     /// parse is a check, and the source of the public fingerprint we log.
     pub fn parse(pem: SecretString) -> Result<Self, ObtainError> {
-        use rsa::pkcs1::DecodeRsaPrivateKey;
-        use rsa::pkcs8::DecodePrivateKey;
+        let keypair = keypair_of(&pem)?;
+        let public = ssh_key::PrivateKey::from(keypair).public_key().clone();
+        let fingerprint = public.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+        Ok(Self {
+            pem,
+            fingerprint,
+            public,
+        })
+    }
 
-        let text = pem.expose_secret().trim();
-        let key = if text.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
-            rsa::RsaPrivateKey::from_pkcs1_pem(text).map_err(|e| bad_key(&e))?
-        } else if text.starts_with("-----BEGIN PRIVATE KEY-----") {
-            rsa::RsaPrivateKey::from_pkcs8_pem(text).map_err(|e| bad_key(&e))?
-        } else {
-            return Err(ObtainError::BadKey {
-                reason: "no PEM private key header".into(),
-            });
-        };
-        key.validate().map_err(|e| bad_key(&e))?;
-        let keypair = ssh_key::private::RsaKeypair::try_from(&key).map_err(|e| bad_key(&e))?;
-        let fingerprint = ssh_key::PrivateKey::from(keypair)
-            .public_key()
-            .fingerprint(ssh_key::HashAlg::Sha256)
-            .to_string();
-        Ok(Self { pem, fingerprint })
+    /// The key in ssh-key's form, for the agent. Its private parts are
+    /// zeroized when it is dropped.
+    pub fn keypair(&self) -> Result<ssh_key::private::RsaKeypair, ObtainError> {
+        keypair_of(&self.pem)
+    }
+
+    /// The public half, which is no secret.
+    pub fn public_key(&self) -> &ssh_key::PublicKey {
+        &self.public
     }
 
     /// The key as OpenSSH reads it: the PEM with a final newline.
@@ -59,6 +59,26 @@ impl InstanceKey {
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
+}
+
+/// Parses and validates the PEM: PKCS#1 (`BEGIN RSA PRIVATE KEY`), or
+/// PKCS#8 should it ever change.
+fn keypair_of(pem: &SecretString) -> Result<ssh_key::private::RsaKeypair, ObtainError> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+
+    let text = pem.expose_secret().trim();
+    let key = if text.starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+        rsa::RsaPrivateKey::from_pkcs1_pem(text).map_err(|e| bad_key(&e))?
+    } else if text.starts_with("-----BEGIN PRIVATE KEY-----") {
+        rsa::RsaPrivateKey::from_pkcs8_pem(text).map_err(|e| bad_key(&e))?
+    } else {
+        return Err(ObtainError::BadKey {
+            reason: "no PEM private key header".into(),
+        });
+    };
+    key.validate().map_err(|e| bad_key(&e))?;
+    ssh_key::private::RsaKeypair::try_from(&key).map_err(|e| bad_key(&e))
 }
 
 /// The parsers' messages describe the structure that failed, never key bytes.

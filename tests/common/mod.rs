@@ -2,6 +2,7 @@
 //! on 127.0.0.1, private XDG directories, and the real binary.
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod rdp;
 
 use std::io::Read;

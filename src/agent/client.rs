@@ -1,0 +1,170 @@
+//! The agent's client side, for `connect`, `proxy` and `agent stop|status`.
+//!
+//! Messages are ssh-agent-lib's types; the request is framed into a buffer
+//! that is zeroized after it is sent, since an add request holds the key.
+//! Every call is bounded in time: a wedged agent must not hang `connect`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ssh_agent_lib::proto::{
+    AddIdentity, AddIdentityConstrained, Extension, KeyConstraint, PrivateCredential, RemoveIdentity, Request, Response,
+};
+use ssh_agent_lib::ssh_encoding::{Decode, Encode};
+use ssh_key::private::KeypairData;
+use ssh_key::public::KeyData;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use zeroize::Zeroizing;
+
+use super::proto::{PromoteRequest, StatusRequest, StatusResponse, StopRequest};
+use super::server::MAX_MESSAGE;
+use super::{AgentError, KeyMeta};
+use crate::obtain::InstanceKey;
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct AgentClient {
+    stream: UnixStream,
+    path: PathBuf,
+}
+
+/// A key the agent holds for an instance.
+#[derive(Debug, Clone)]
+pub struct HeldKey {
+    pub meta: KeyMeta,
+    pub public: KeyData,
+    pub signatures: u32,
+}
+
+impl AgentClient {
+    /// Connects to the agent on `path`, or `None` if no agent answers there
+    /// (no socket, or one a dead agent left).
+    pub async fn connect(path: &Path) -> Option<AgentClient> {
+        match tokio::time::timeout(CALL_TIMEOUT, UnixStream::connect(path)).await {
+            Ok(Ok(stream)) => Some(AgentClient {
+                stream,
+                path: path.to_owned(),
+            }),
+            Ok(Err(e)) => {
+                tracing::debug!(socket = %path.display(), "no agent: {e}");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn protocol(&self, reason: impl Into<String>) -> AgentError {
+        AgentError::Protocol {
+            path: self.path.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    async fn call(&mut self, request: Request) -> Result<Response, AgentError> {
+        let mut frame = Zeroizing::new(Vec::new());
+        let encoded = (|| {
+            let len = request.encoded_len()?;
+            (len as u32).encode(&mut *frame)?;
+            request.encode(&mut *frame)
+        })();
+        drop(request);
+        encoded.map_err(|e| self.protocol(format!("cannot encode the request: {e}")))?;
+        let exchange = async {
+            self.stream.write_all(&frame).await?;
+            let mut len = [0u8; 4];
+            self.stream.read_exact(&mut len).await?;
+            let len = u32::from_be_bytes(len) as usize;
+            if len > MAX_MESSAGE {
+                return Err(std::io::Error::other(format!("an answer of {len} bytes")));
+            }
+            let mut body = vec![0u8; len];
+            self.stream.read_exact(&mut body).await?;
+            Ok(body)
+        };
+        let body = match tokio::time::timeout(CALL_TIMEOUT, exchange).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => return Err(self.protocol(e.to_string())),
+            Err(_) => return Err(self.protocol(format!("no answer within {}s", CALL_TIMEOUT.as_secs()))),
+        };
+        Response::decode(&mut &body[..]).map_err(|e| self.protocol(format!("an answer that does not parse: {e}")))
+    }
+
+    async fn expect_success(&mut self, request: Request, what: &str) -> Result<(), AgentError> {
+        match self.call(request).await? {
+            Response::Success => Ok(()),
+            _ => Err(self.protocol(format!("it refused to {what}"))),
+        }
+    }
+
+    pub async fn status(&mut self) -> Result<StatusResponse, AgentError> {
+        let request = Extension::new_message(StatusRequest).map_err(|e| self.protocol(e.to_string()))?;
+        match self.call(Request::Extension(request)).await? {
+            Response::ExtensionResponse(ext) => ext
+                .parse_message::<StatusResponse>()
+                .map_err(|e| self.protocol(e.to_string()))?
+                .ok_or_else(|| self.protocol("a status answer of the wrong kind")),
+            _ => Err(self.protocol("it does not know the status request (is it another ssh-agent?)")),
+        }
+    }
+
+    /// The key held for this fleet and instance, if any.
+    pub async fn held_key(&mut self, fleet_id: &str, instance_id: &str) -> Result<Option<HeldKey>, AgentError> {
+        Ok(self.status().await?.keys.into_iter().find_map(|k| {
+            let meta = KeyMeta::parse(&k.identity.comment)?;
+            (meta.fleet_id == fleet_id && meta.instance_id == instance_id).then(|| HeldKey {
+                meta,
+                public: k.identity.credential.key_data().clone(),
+                signatures: k.signatures,
+            })
+        }))
+    }
+
+    /// Adds an instance's key, named by `meta`, for `lifetime` (the agent's
+    /// default if `None`).
+    pub async fn add_instance_key(
+        &mut self,
+        key: &InstanceKey,
+        meta: &KeyMeta,
+        lifetime: Option<Duration>,
+    ) -> Result<(), AgentError> {
+        let keypair = key.keypair().map_err(|e| self.protocol(e.to_string()))?;
+        let identity = AddIdentity {
+            credential: PrivateCredential::Key {
+                privkey: KeypairData::Rsa(keypair),
+                comment: meta.comment(),
+            },
+        };
+        let request = match lifetime {
+            Some(lifetime) => Request::AddIdConstrained(AddIdentityConstrained {
+                identity,
+                constraints: vec![KeyConstraint::Lifetime(
+                    lifetime.as_secs().min(u64::from(u32::MAX)) as u32
+                )],
+            }),
+            None => Request::AddIdentity(identity),
+        };
+        self.expect_success(request, "add the key").await
+    }
+
+    pub async fn remove(&mut self, public: &KeyData) -> Result<(), AgentError> {
+        let request = Request::RemoveIdentity(RemoveIdentity {
+            credential: public.clone().into(),
+        });
+        self.expect_success(request, "remove the key").await
+    }
+
+    /// Asks the agent to list this key first.
+    pub async fn promote(&mut self, public: &KeyData) -> Result<(), AgentError> {
+        let request =
+            Extension::new_message(PromoteRequest { key: public.clone() }).map_err(|e| self.protocol(e.to_string()))?;
+        self.expect_success(Request::Extension(request), "list the key first")
+            .await
+    }
+
+    /// Asks the agent to drop its keys and exit.
+    pub async fn stop(&mut self) -> Result<(), AgentError> {
+        let request = Extension::new_message(StopRequest).map_err(|e| self.protocol(e.to_string()))?;
+        self.expect_success(Request::Extension(request), "stop").await
+    }
+}

@@ -1,0 +1,163 @@
+//! agent: an ssh-agent that keeps instance keys in memory only.
+//!
+//! `listener → keystore with lifetimes`: `server.rs` accepts connections on
+//! a 0600 Unix socket in the 0700 runtime dir, checks the peer's UID, caps
+//! message sizes and the number of connections, and hands each request to
+//! one table of handlers (ssh-agent-lib's `Session`); `keystore.rs` holds the
+//! keys, expires them and signs. `connect` and `proxy` are its clients
+//! (`client.rs`). The protocol is ssh-agent-lib's; only our two vendor
+//! extensions (status and stop) are defined here, in `proto.rs`.
+//!
+//! GameLift's GetInstanceAccess says nothing about how long a key stays
+//! valid, so the lifetime of a key in the agent is a choice: 30 minutes by
+//! default (`agent run --key-ttl`), long enough for a working session's
+//! reconnects, short enough that a key does not outlive the incident.
+
+#[cfg(unix)]
+pub mod client;
+#[cfg(unix)]
+mod harden;
+#[cfg(unix)]
+pub mod keystore;
+#[cfg(unix)]
+pub mod proto;
+#[cfg(unix)]
+pub mod server;
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a key stays in the agent when neither `--key-ttl` nor the
+/// client (`ssh-add -t`) says otherwise.
+pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// The agent's socket: `<runtime dir>/agent.sock`.
+pub fn default_socket() -> io::Result<PathBuf> {
+    Ok(crate::dirs::runtime_dir()?.join("agent.sock"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("no agent answers on {}\n  start one with: gamelift-access agent start", path.display())]
+    NotRunning { path: PathBuf },
+    #[error("an agent already answers on {}\n  stop it first: gamelift-access agent stop", path.display())]
+    AlreadyRunning { path: PathBuf },
+    #[error("cannot listen on {}: {source}", path.display())]
+    Bind { path: PathBuf, source: io::Error },
+    #[error("the agent on {} misbehaved: {reason}", path.display())]
+    Protocol { path: PathBuf, reason: String },
+    #[error("the agent did not start: {0}")]
+    Start(String),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error(
+        "the gamelift-access agent is not supported on Windows yet (it needs a named pipe)\n  \
+         connect works without it: it writes the key to a private file for the session"
+    )]
+    #[cfg_attr(unix, allow(dead_code))]
+    Unsupported,
+}
+
+/// Parses a lifetime: `90` (seconds), `90s`, `30m`, `2h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: use seconds, or a number with s, m or h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a duration: use seconds, or a number with s, m or h"
+            ));
+        }
+    };
+    if secs == 0 || secs > u64::from(u32::MAX) {
+        return Err(format!("'{text}' is out of range (1 second to 136 years)"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// What a key in the agent is for. It travels in the key's comment, so
+/// `ssh-add -l` names the fleet and instance, and the agent needs no second
+/// table: `gamelift-access fleet=<id> instance=<id> user=<name> host=<ip>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMeta {
+    pub fleet_id: String,
+    pub instance_id: String,
+    pub user: String,
+    pub host: String,
+}
+
+const COMMENT_PREFIX: &str = "gamelift-access ";
+
+impl KeyMeta {
+    pub fn comment(&self) -> String {
+        format!(
+            "{COMMENT_PREFIX}fleet={} instance={} user={} host={}",
+            self.fleet_id, self.instance_id, self.user, self.host
+        )
+    }
+
+    /// The metadata in a comment we wrote; `None` for any other comment.
+    pub fn parse(comment: &str) -> Option<KeyMeta> {
+        let rest = comment.strip_prefix(COMMENT_PREFIX)?;
+        let (mut fleet, mut instance, mut user, mut host) = (None, None, None, None);
+        for field in rest.split_whitespace() {
+            let (k, v) = field.split_once('=')?;
+            let slot = match k {
+                "fleet" => &mut fleet,
+                "instance" => &mut instance,
+                "user" => &mut user,
+                "host" => &mut host,
+                _ => continue,
+            };
+            *slot = Some(v.to_owned()).filter(|v| !v.is_empty());
+        }
+        Some(KeyMeta {
+            fleet_id: fleet?,
+            instance_id: instance?,
+            user: user?,
+            host: host?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_round_trip() {
+        let meta = KeyMeta {
+            fleet_id: "fleet-1".into(),
+            instance_id: "i-0123456789abcdef0".into(),
+            user: "gl-user-remote".into(),
+            host: "192.0.2.10".into(),
+        };
+        assert_eq!(
+            meta.comment(),
+            "gamelift-access fleet=fleet-1 instance=i-0123456789abcdef0 user=gl-user-remote host=192.0.2.10"
+        );
+        assert_eq!(KeyMeta::parse(&meta.comment()), Some(meta));
+        assert_eq!(KeyMeta::parse("me@laptop"), None);
+        assert_eq!(KeyMeta::parse("gamelift-access fleet=f instance=i user=u"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

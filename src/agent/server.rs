@@ -1,0 +1,398 @@
+//! The listener: one accept loop, one table of handlers.
+//!
+//! ssh-agent-lib's `Session` trait is the table of handlers and its message
+//! types are the protocol; the loop around them is ours rather than the
+//! crate's `listen()`/`bind()`, because those accept every connection
+//! without asking who is calling, spawn without bound, buffer a message of
+//! any announced size, and `log::debug!` each request with its `Debug`
+//! form, which for an add request is the private key. Here:
+//!
+//! - the peer's UID (SO_PEERCRED / getpeereid) must be ours, even if the
+//!   socket's mode were loosened;
+//! - at most [`MAX_CONNECTIONS`] connections are served at once; more are
+//!   closed at once, and a connection idle for [`IDLE_TIMEOUT`] is closed;
+//! - a message announcing more than [`MAX_MESSAGE`] bytes (OpenSSH's own
+//!   limit), or one that does not parse, closes that connection only;
+//! - the bytes of each request are zeroized once it is decoded;
+//! - requests are never logged with their contents.
+
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use ssh_agent_lib::agent::Session;
+use ssh_agent_lib::codec::Codec;
+use ssh_agent_lib::error::AgentError as ProtoAgentError;
+use ssh_agent_lib::proto::extension::QueryResponse;
+use ssh_agent_lib::proto::{
+    AddIdentity, AddIdentityConstrained, Extension, Identity, KeyConstraint, PrivateCredential, ProtoError,
+    RemoveIdentity, Request, Response, SignRequest,
+};
+use ssh_agent_lib::ssh_encoding::Decode;
+use ssh_key::Signature;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{Decoder, Encoder, Framed};
+use zeroize::Zeroize;
+
+use super::AgentError;
+use super::keystore::Keystore;
+use super::proto::{self, KeyEntry, StatusResponse};
+
+/// The largest request we read: OpenSSH's ssh-agent uses the same bound.
+pub const MAX_MESSAGE: usize = 256 * 1024;
+/// Connections served at once. Only our own UID gets this far, so the
+/// bound guards against a runaway script, not an attacker.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A connection with no request for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs the agent on `socket` until `agent stop`, SIGTERM, SIGINT or SIGHUP.
+/// `ready` is called once the socket answers.
+pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Result<(), AgentError> {
+    let mut signals = crate::signals::Signals::install()?;
+    super::harden::harden();
+    let (listener, bound) = bind(socket)?;
+    let store = Arc::new(Mutex::new(Keystore::new(key_ttl)));
+    let stop = Arc::new(Notify::new());
+    let session = AgentSession {
+        store: Arc::clone(&store),
+        stop: Arc::clone(&stop),
+        default_ttl: key_ttl,
+    };
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    tracing::info!(socket = %socket.display(), key_ttl_secs = key_ttl.as_secs(), "agent listening");
+    ready();
+
+    let mut reaper = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // EMFILE and friends: keep serving the connections we have.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                match stream.peer_cred() {
+                    Ok(cred) if cred.uid() == uid => {}
+                    Ok(cred) => {
+                        tracing::warn!(peer_uid = cred.uid(), pid = ?cred.pid(), "refused a connection from another user");
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!("refused a connection whose peer is unknown: {e}");
+                        continue;
+                    }
+                }
+                let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+                    tracing::warn!("{MAX_CONNECTIONS} connections already open; refused one more");
+                    continue;
+                };
+                let session = session.clone();
+                tokio::spawn(async move {
+                    serve_connection(stream, session).await;
+                    drop(permit);
+                });
+            }
+            _ = reaper.tick() => lock(&store).purge(Instant::now()),
+            () = stop.notified() => {
+                tracing::info!("stopping: asked to");
+                break;
+            }
+            sig = signals.recv() => {
+                tracing::info!(signal = sig.name, "stopping");
+                break;
+            }
+        }
+    }
+    drop(listener);
+    bound.remove();
+    lock(&store).remove_all();
+    Ok(())
+}
+
+fn lock(store: &Mutex<Keystore>) -> MutexGuard<'_, Keystore> {
+    // A panic while holding the lock leaves the keystore consistent (every
+    // operation is a single Vec edit), so a poisoned lock is still usable.
+    store.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The socket file we created, removed on the way out only if it is still ours.
+struct BoundSocket {
+    path: PathBuf,
+    ino: u64,
+}
+
+impl BoundSocket {
+    fn remove(&self) {
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.ino) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Binds the socket with mode 0600. A socket file nobody answers on (left by
+/// a SIGKILLed agent) is replaced; a live agent, or something that is not a
+/// socket, is refused.
+fn bind(path: &Path) -> Result<(UnixListener, BoundSocket), AgentError> {
+    let bind_err = |source| AgentError::Bind {
+        path: path.to_owned(),
+        source,
+    };
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(AgentError::AlreadyRunning { path: path.to_owned() });
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            tracing::info!(socket = %path.display(), "replacing a socket no agent answers on");
+            std::fs::remove_file(path).map_err(bind_err)?;
+        }
+        Ok(_) => {
+            return Err(bind_err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "it exists and is not a socket; remove it or pick another --socket",
+            )));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(bind_err(e)),
+    }
+    // The socket is created 0600 (never briefly wider), then checked.
+    // SAFETY: umask only swaps the process's file mode mask.
+    let old = unsafe { libc::umask(0o177) };
+    let listener = UnixListener::bind(path);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    let listener = listener.map_err(bind_err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
+    let ino = std::fs::symlink_metadata(path).map_err(bind_err)?.ino();
+    Ok((
+        listener,
+        BoundSocket {
+            path: path.to_owned(),
+            ino,
+        },
+    ))
+}
+
+async fn serve_connection(stream: UnixStream, mut session: AgentSession) {
+    let mut framed = Framed::new(stream, CappedCodec::default());
+    loop {
+        let request = match tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await {
+            Err(_) => {
+                tracing::debug!("closing an idle connection");
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(Err(e))) => {
+                tracing::debug!("closing a connection: {e}");
+                return;
+            }
+            Ok(Some(Ok(Incoming::Unknown(kind)))) => {
+                // As OpenSSH's agent does (ssh-add -D still sends the SSH1 form).
+                tracing::debug!(message = kind, "unknown message type");
+                if framed.send(Response::Failure).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(Some(Ok(Incoming::Request(request)))) => *request,
+        };
+        let kind = request.message_id();
+        let response = match session.handle(request).await {
+            Ok(response) => response,
+            Err(ProtoAgentError::ExtensionFailure) => Response::ExtensionFailure,
+            Err(e) => {
+                tracing::debug!(message = kind, "request failed: {e}");
+                Response::Failure
+            }
+        };
+        if framed.send(response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A message that parsed, or one of a type we do not know (answered with
+/// FAILURE, not by closing the connection).
+enum Incoming {
+    Request(Box<Request>),
+    Unknown(u8),
+}
+
+/// ssh-agent-lib's framing, with a size cap, and the request's bytes wiped
+/// once decoded.
+#[derive(Default)]
+struct CappedCodec {
+    inner: Codec<Request, Response>,
+}
+
+impl Decoder for CappedCodec {
+    type Item = Incoming;
+    type Error = ProtoAgentError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, ProtoAgentError> {
+        let Some(header) = src.get(..4) else {
+            return Ok(None);
+        };
+        let len = u32::from_be_bytes(header.try_into().expect("4 bytes")) as usize;
+        if len == 0 || len > MAX_MESSAGE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a message of {len} bytes (the limit is {MAX_MESSAGE})"),
+            )
+            .into());
+        }
+        if src.len() < 4 + len {
+            // Room for the whole message at once, so it is not copied (and
+            // left behind in a freed buffer) while it arrives.
+            src.reserve(4 + len - src.len());
+            return Ok(None);
+        }
+        let mut frame = src.split_to(4 + len);
+        let mut body = &frame[4..];
+        let request = Request::decode(&mut body);
+        frame.as_mut().zeroize();
+        match request {
+            Ok(request) => Ok(Some(Incoming::Request(Box::new(request)))),
+            Err(ProtoError::UnsupportedCommand { command }) => Ok(Some(Incoming::Unknown(command))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Encoder<Response> for CappedCodec {
+    type Error = ProtoAgentError;
+
+    fn encode(&mut self, item: Response, dst: &mut BytesMut) -> Result<(), ProtoAgentError> {
+        self.inner.encode(item, dst)
+    }
+}
+
+#[derive(Clone)]
+struct AgentSession {
+    store: Arc<Mutex<Keystore>>,
+    stop: Arc<Notify>,
+    default_ttl: Duration,
+}
+
+impl AgentSession {
+    /// The keystore, with expired keys already gone.
+    fn store(&self) -> MutexGuard<'_, Keystore> {
+        let mut store = lock(&self.store);
+        store.purge(Instant::now());
+        store
+    }
+
+    fn add(&self, identity: AddIdentity, lifetime: Option<Duration>) -> Result<(), ProtoAgentError> {
+        match identity.credential {
+            PrivateCredential::Key { privkey, comment } => self
+                .store()
+                .add(privkey, comment, lifetime, Instant::now())
+                .map_err(|e| failure("add", e)),
+            PrivateCredential::Cert { .. } => Err(failure("add", "certificates are not supported")),
+        }
+    }
+}
+
+fn failure(what: &str, why: impl std::fmt::Display) -> ProtoAgentError {
+    tracing::debug!("{what} refused: {why}");
+    ProtoAgentError::Failure
+}
+
+#[ssh_agent_lib::async_trait]
+impl Session for AgentSession {
+    async fn request_identities(&mut self) -> Result<Vec<Identity>, ProtoAgentError> {
+        Ok(self.store().identities())
+    }
+
+    async fn sign(&mut self, request: SignRequest) -> Result<Signature, ProtoAgentError> {
+        self.store()
+            .sign(request.credential.key_data(), &request.data, request.flags)
+            .map_err(|e| failure("sign", e))
+    }
+
+    async fn add_identity(&mut self, identity: AddIdentity) -> Result<(), ProtoAgentError> {
+        self.add(identity, None)
+    }
+
+    /// A lifetime is honoured as given. Confirmation and destination
+    /// restrictions cannot be honoured here, so a key carrying one is
+    /// refused, as OpenSSH's agent refuses constraints it does not know.
+    async fn add_identity_constrained(&mut self, identity: AddIdentityConstrained) -> Result<(), ProtoAgentError> {
+        let mut lifetime = None;
+        for constraint in &identity.constraints {
+            match constraint {
+                KeyConstraint::Lifetime(secs) => lifetime = Some(Duration::from_secs(u64::from(*secs))),
+                KeyConstraint::Confirm => return Err(failure("add", "confirmation (ssh-add -c) is not supported")),
+                KeyConstraint::Extension(ext) => {
+                    return Err(failure(
+                        "add",
+                        format_args!("key constraint {} is not supported", ext.name),
+                    ));
+                }
+            }
+        }
+        self.add(identity.identity, lifetime)
+    }
+
+    async fn remove_identity(&mut self, identity: RemoveIdentity) -> Result<(), ProtoAgentError> {
+        self.store()
+            .remove(identity.credential.key_data())
+            .map_err(|e| failure("remove", e))
+    }
+
+    async fn remove_all_identities(&mut self) -> Result<(), ProtoAgentError> {
+        self.store().remove_all();
+        Ok(())
+    }
+
+    async fn extension(&mut self, extension: Extension) -> Result<Option<Extension>, ProtoAgentError> {
+        match extension.name.as_str() {
+            "query" => Ok(Some(Extension::new_message(QueryResponse {
+                extensions: vec![proto::STATUS.into(), proto::STOP.into(), proto::PROMOTE.into()],
+            })?)),
+            proto::STATUS => {
+                let now = Instant::now();
+                let keys = self
+                    .store()
+                    .status(now)
+                    .into_iter()
+                    .map(|k| KeyEntry {
+                        identity: k.identity,
+                        // Rounded up: a key with 0.4 s left is not "0 s left".
+                        expires_in_secs: (k.expires_in.as_millis().div_ceil(1000)).min(u32::MAX as u128) as u32,
+                        signatures: k.signatures,
+                    })
+                    .collect();
+                Ok(Some(Extension::new_message(StatusResponse {
+                    pid: std::process::id(),
+                    default_ttl_secs: self.default_ttl.as_secs().min(u64::from(u32::MAX)) as u32,
+                    keys,
+                })?))
+            }
+            proto::PROMOTE => {
+                let request = extension
+                    .parse_message::<proto::PromoteRequest>()?
+                    .ok_or(ProtoAgentError::Failure)?;
+                self.store().promote(&request.key).map_err(|e| failure("promote", e))?;
+                Ok(None)
+            }
+            proto::STOP => {
+                self.stop.notify_one();
+                Ok(None)
+            }
+            // session-bind@openssh.com and the like: ssh carries on without them.
+            other => Err(failure("extension", format_args!("{other} is not supported"))),
+        }
+    }
+}

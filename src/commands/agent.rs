@@ -1,0 +1,241 @@
+//! `gamelift-access agent run|start|stop|status`.
+
+use crate::cli::{AgentArgs, GlobalArgs};
+use crate::error::Result;
+
+/// `agent status` exits with this when no agent runs (as `systemctl status`
+/// and LSB init scripts do).
+pub const NOT_RUNNING: u8 = 3;
+
+pub async fn run(global: &GlobalArgs, args: AgentArgs) -> Result<u8> {
+    #[cfg(unix)]
+    {
+        unix::run(global, args).await
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (global, args);
+        Err(crate::agent::AgentError::Unsupported.into())
+    }
+}
+
+/// The socket: `--socket`/`GAMELIFT_ACCESS_AGENT_SOCK`, else the default.
+pub fn socket_path(explicit: Option<std::path::PathBuf>) -> Result<std::path::PathBuf> {
+    match explicit.or_else(|| {
+        std::env::var_os("GAMELIFT_ACCESS_AGENT_SOCK")
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    }) {
+        Some(path) => Ok(std::path::absolute(&path).unwrap_or(path)),
+        None => Ok(crate::agent::default_socket().map_err(crate::deliver::DeliverError::Dir)?),
+    }
+}
+
+#[cfg(unix)]
+pub use unix::spawn_daemon;
+
+#[cfg(unix)]
+mod unix {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::path::Path;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::agent::client::AgentClient;
+    use crate::agent::{AgentError, KeyMeta, server};
+    use crate::cli::{AgentCommand, OutputFormat};
+
+    pub async fn run(global: &GlobalArgs, args: AgentArgs) -> Result<u8> {
+        let socket = socket_path(args.socket)?;
+        match args.command {
+            AgentCommand::Run { key_ttl, ready_line } => {
+                server::run(&socket, key_ttl, || {
+                    if ready_line {
+                        announce_and_close_stdout(&socket);
+                    }
+                })
+                .await?;
+                Ok(0)
+            }
+            AgentCommand::Start { key_ttl } => start(global, &socket, key_ttl).await,
+            AgentCommand::Stop => stop(&socket).await,
+            AgentCommand::Status => status(global, &socket).await,
+        }
+    }
+
+    /// Tells `agent start` we answer, then lets go of its pipe: the daemon
+    /// never writes to stdout again.
+    fn announce_and_close_stdout(socket: &Path) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", socket.display());
+        let _ = out.flush();
+        if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+            use std::os::fd::AsRawFd;
+            // SAFETY: dup2 onto our own stdout, from a descriptor we own.
+            unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) };
+        }
+    }
+
+    async fn start(global: &GlobalArgs, socket: &Path, key_ttl: Duration) -> Result<u8> {
+        let (pid, already) = match AgentClient::connect(socket).await {
+            Some(mut client) => (client.status().await?.pid, true),
+            None => (spawn_daemon(socket, key_ttl)?, false),
+        };
+        match global.output {
+            OutputFormat::Table => {
+                println!("{}", socket.display());
+                if already {
+                    eprintln!("an agent was already running (pid {pid})");
+                }
+            }
+            OutputFormat::Json => println!(
+                "{}",
+                serde_json::json!({ "socket": socket, "pid": pid, "already_running": already })
+            ),
+        }
+        Ok(0)
+    }
+
+    /// Starts `agent run` in a session of its own and waits for its ready
+    /// line, so we return only once the socket answers. Its pid is returned.
+    pub fn spawn_daemon(socket: &Path, key_ttl: Duration) -> Result<u32> {
+        use std::os::unix::process::CommandExt;
+        let exe = std::env::current_exe().map_err(|e| AgentError::Start(format!("cannot find our own binary: {e}")))?;
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("agent")
+            .arg("--socket")
+            .arg(socket)
+            .args(["run", "--ready-line", "--key-ttl"])
+            .arg(key_ttl.as_secs().to_string())
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: setsid is async-signal-safe; it detaches the daemon from
+        // our terminal and process group, so Ctrl-C here does not reach it.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| AgentError::Start(format!("cannot run the agent: {e}")))?;
+        let pid = child.id();
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let read = BufReader::new(stdout).read_line(&mut line);
+        if read.is_ok_and(|n| n > 0) && line.trim_end() == socket.to_string_lossy() {
+            // The daemon lives on; its stderr pipe is dropped with `child`.
+            return Ok(pid);
+        }
+        let mut why = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut why);
+        }
+        let _ = child.wait();
+        let why = why.trim().trim_start_matches("gamelift-access: ");
+        Err(AgentError::Start(if why.is_empty() { "it exited".into() } else { why.into() }).into())
+    }
+
+    async fn stop(socket: &Path) -> Result<u8> {
+        let Some(mut client) = AgentClient::connect(socket).await else {
+            eprintln!("no agent was running on {}", socket.display());
+            return Ok(0);
+        };
+        client.stop().await?;
+        drop(client);
+        // Gone once the socket no longer answers.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            if Instant::now() > deadline {
+                return Err(AgentError::Protocol {
+                    path: socket.to_owned(),
+                    reason: "it acknowledged stop but still answers".into(),
+                }
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        eprintln!("agent stopped; its keys are wiped");
+        Ok(0)
+    }
+
+    async fn status(global: &GlobalArgs, socket: &Path) -> Result<u8> {
+        let Some(mut client) = AgentClient::connect(socket).await else {
+            match global.output {
+                OutputFormat::Table => println!("not running (socket: {})", socket.display()),
+                OutputFormat::Json => println!("{}", serde_json::json!({ "running": false, "socket": socket })),
+            }
+            return Ok(NOT_RUNNING);
+        };
+        let status = client.status().await?;
+        let keys: Vec<serde_json::Value> = status
+            .keys
+            .iter()
+            .map(|k| {
+                let public = ssh_key::PublicKey::from(k.identity.credential.key_data().clone());
+                let fingerprint = public.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+                let meta = KeyMeta::parse(&k.identity.comment);
+                serde_json::json!({
+                    "fleet_id": meta.as_ref().map(|m| &m.fleet_id),
+                    "instance_id": meta.as_ref().map(|m| &m.instance_id),
+                    "user": meta.as_ref().map(|m| &m.user),
+                    "host": meta.as_ref().map(|m| &m.host),
+                    "comment": k.identity.comment,
+                    "fingerprint": fingerprint,
+                    "expires_in_secs": k.expires_in_secs,
+                })
+            })
+            .collect();
+        match global.output {
+            OutputFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "running": true,
+                    "pid": status.pid,
+                    "socket": socket,
+                    "default_key_ttl_secs": status.default_ttl_secs,
+                    "keys": keys,
+                })
+            ),
+            OutputFormat::Table => {
+                println!("running (pid {}), socket {}", status.pid, socket.display());
+                println!(
+                    "default key lifetime {}",
+                    crate::output::age(i64::from(status.default_ttl_secs))
+                );
+                if keys.is_empty() {
+                    println!("no keys held");
+                } else {
+                    let rows: Vec<Vec<String>> = keys
+                        .iter()
+                        .map(|k| {
+                            let s = |f: &str| k[f].as_str().unwrap_or("-").to_owned();
+                            let who = if k["fleet_id"].is_null() {
+                                s("comment")
+                            } else {
+                                s("fleet_id")
+                            };
+                            vec![
+                                who,
+                                s("instance_id"),
+                                s("user"),
+                                s("host"),
+                                crate::output::age(k["expires_in_secs"].as_i64().unwrap_or(0)),
+                                s("fingerprint"),
+                            ]
+                        })
+                        .collect();
+                    crate::output::print_table(
+                        &["FLEET", "INSTANCE", "USER", "HOST", "EXPIRES IN", "FINGERPRINT"],
+                        &rows,
+                    );
+                }
+            }
+        }
+        Ok(0)
+    }
+}

@@ -1,0 +1,192 @@
+//! `gamelift-access proxy <host> <port>`: ssh's `ProxyCommand` for hosts
+//! named `<instance>.<fleet>.gamelift`, so every OpenSSH tool (ssh, scp,
+//! sftp, rsync, VS Code Remote-SSH, Ansible) reaches fleet instances by name.
+//!
+//! resolve → key into the agent (started if none runs; no GameLift call if
+//! it already holds one) → TCP to the instance → relay stdin/stdout.
+
+use crate::cli::{GlobalArgs, ProxyArgs};
+use crate::error::{Error, Result};
+
+/// The suffix that marks a fleet instance's host name.
+pub const HOST_SUFFIX: &str = ".gamelift";
+
+/// `<instance>.<fleet>.gamelift` → (instance, fleet). The instance is the
+/// first label (an instance ID or compute name: no dots), the fleet the rest
+/// (an ID, alias or name, as `connect` takes it).
+pub fn split_host(host: &str) -> Result<(&str, &str)> {
+    let usage = || {
+        Error::Usage(format!(
+            "'{host}' is not a fleet instance's name: write it <instance>.<fleet>{HOST_SUFFIX}, \
+             e.g. i-0123456789abcdef0.my-fleet{HOST_SUFFIX}"
+        ))
+    };
+    let len = host.len();
+    let stem = match host.get(len.saturating_sub(HOST_SUFFIX.len())..) {
+        Some(tail) if tail.eq_ignore_ascii_case(HOST_SUFFIX) => &host[..len - HOST_SUFFIX.len()],
+        _ => return Err(usage()),
+    };
+    match stem.split_once('.') {
+        Some((instance, fleet)) if !instance.is_empty() && !fleet.is_empty() => Ok((instance, fleet)),
+        _ => Err(usage()),
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
+    #[cfg(unix)]
+    {
+        unix::run(global, args).await
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (global, args);
+        Err(crate::agent::AgentError::Unsupported.into())
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::*;
+    use crate::agent::client::AgentClient;
+    use crate::agent::{AgentError, DEFAULT_KEY_TTL, KeyMeta};
+    use crate::aws::GameLift;
+    use crate::launch::LaunchError;
+    use crate::obtain::{self, Access};
+    use crate::resolve::{FleetRef, InstanceRef, Resolver, Sdk};
+
+    pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
+        let (instance, fleet) = split_host(&args.host)?;
+        let fleet = FleetRef::parse(fleet)?;
+        let instance = InstanceRef::parse(instance)?;
+        let gamelift = GameLift::connect(&global.aws(), fleet.region()).await?;
+        let resolver = Resolver::new(&gamelift, false);
+        let info = resolver.fleet(&fleet).await?;
+        let target = resolver.target(info, Some(&instance), None, false).await?;
+        if target.sdk == Sdk::V5 {
+            return Err(Error::Usage(format!(
+                "{} is a server SDK 5 or container fleet: GameLift hands out no ssh key there \
+                 (its access is SSM)\n  use: gamelift-access connect {} {}",
+                target.fleet.fleet_id, target.fleet.fleet_id, target.instance_id
+            )));
+        }
+        if target.fleet.os.as_deref().is_some_and(|os| os.starts_with("WINDOWS")) {
+            return Err(windows(&target.fleet.fleet_id, &target.instance_id));
+        }
+
+        // The ssh_config block files host keys here; ssh won't make the directory.
+        crate::commands::ssh_config::known_hosts_dir()?;
+        let socket = crate::commands::agent::socket_path(None)?;
+        let mut agent = match AgentClient::connect(&socket).await {
+            Some(agent) => agent,
+            None => {
+                let pid = crate::commands::agent::spawn_daemon(&socket, DEFAULT_KEY_TTL)?;
+                tracing::info!(pid, socket = %socket.display(), "started the agent");
+                AgentClient::connect(&socket)
+                    .await
+                    .ok_or(AgentError::NotRunning { path: socket.clone() })?
+            }
+        };
+        let host = match agent.held_key(&target.fleet.fleet_id, &target.instance_id).await? {
+            Some(held) => {
+                tracing::debug!(%target, "the agent holds a key for it");
+                agent.promote(&held.public).await?;
+                held.meta.host
+            }
+            None => match obtain::instance_access(&gamelift, &target).await? {
+                Access::Ssh(access) => {
+                    let meta = KeyMeta {
+                        fleet_id: target.fleet.fleet_id.clone(),
+                        instance_id: target.instance_id.clone(),
+                        user: access.user.clone(),
+                        host: access.host.clone(),
+                    };
+                    agent.add_instance_key(&access.key, &meta, None).await?;
+                    access.host
+                }
+                _ => return Err(windows(&target.fleet.fleet_id, &target.instance_id)),
+            },
+        };
+        drop(agent);
+        relay(&host, args.port).await
+    }
+
+    fn windows(fleet: &str, instance: &str) -> Error {
+        Error::Usage(format!(
+            "{instance} is a Windows instance: it takes RDP, not ssh\n  use: gamelift-access connect {fleet} {instance}"
+        ))
+    }
+
+    /// Copies until end of input, writing each read as soon as it is read.
+    /// Not `std::io::copy`: between a pipe and a socket it splices, which
+    /// here held data back until more arrived, stalling ssh's handshake.
+    fn pump(from: &mut impl std::io::Read, to: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            to.write_all(&buf[..n])?;
+        }
+    }
+
+    /// stdin or stdout as a plain file: Rust's `Stdout` is line-buffered,
+    /// which would hold back every ssh packet that does not end in `\n`.
+    /// Not closed on drop: the descriptors stay the process's own.
+    fn raw_fd(fd: std::os::fd::RawFd) -> std::mem::ManuallyDrop<std::fs::File> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: 0 and 1 are open for the life of the process (ssh gives
+        // us pipes), and ManuallyDrop never closes them.
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+
+    /// Relays stdin to the instance and the instance to stdout. When ssh
+    /// closes our stdin, the write side is shut down and the rest of the
+    /// instance's output still delivered; when the instance closes, we end.
+    /// Plain blocking copies on two threads: nothing else runs meanwhile.
+    async fn relay(host: &str, port: u16) -> Result<u8> {
+        let (host, what) = (host.to_owned(), format!("cannot reach {host} port {port}"));
+        let io = |source| LaunchError::Io {
+            what: what.clone(),
+            source,
+        };
+        let stream = tokio::task::spawn_blocking(move || std::net::TcpStream::connect((host.as_str(), port)))
+            .await
+            .map_err(|e| Error::Other(format!("relay: {e}")))?
+            .map_err(io)?;
+        let _ = stream.set_nodelay(true);
+        let mut to_instance = stream.try_clone().map_err(io)?;
+        std::thread::spawn(move || {
+            let _ = pump(&mut *raw_fd(0), &mut to_instance);
+            let _ = to_instance.shutdown(std::net::Shutdown::Write);
+        });
+        let mut from_instance = stream;
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = pump(&mut from_instance, &mut *raw_fd(1)) {
+                tracing::debug!("relay ended: {e}");
+            }
+        })
+        .await
+        .map_err(|e| Error::Other(format!("relay: {e}")))?;
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names() {
+        assert_eq!(
+            split_host("i-0123456789abcdef0.raid-live.gamelift").unwrap(),
+            ("i-0123456789abcdef0", "raid-live")
+        );
+        assert_eq!(split_host("i-1.fleet-1a2b.GameLift").unwrap(), ("i-1", "fleet-1a2b"));
+        for bad in ["i-1.gamelift", "gamelift", "i-1.fleet", ".fleet.gamelift", "x"] {
+            assert!(split_host(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! The agent end to end: the real `ssh-add` and `ssh` against
+//! `gamelift-access agent run`, the real sshd as the instance, and `connect`
+//! as the agent's client.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::agent::Agent;
+use common::*;
+
+fn ssh_keygen(path: &Path) {
+    let st = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-N",
+            "",
+            "-t",
+            "rsa",
+            "-b",
+            "2048",
+            "-m",
+            "PEM",
+            "-C",
+            "my own key",
+            "-f",
+        ])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn ssh_add_lists_the_key_connect_added_and_d_and_capital_d_remove_it() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    assert!(agent.list().contains("no identities"), "{}", agent.list());
+
+    let out = run(w.connect(&["--", "echo", "through-the-agent"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "through-the-agent\n");
+
+    // The comment names the fleet and the instance.
+    let listed = agent.list();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(
+        listed.contains(&format!("fleet={FLEET}")) && listed.contains(&format!("instance={INSTANCE}")),
+        "{listed}"
+    );
+    assert!(listed.contains("(RSA)"), "{listed}");
+
+    // ssh-add -d with the instance's public key removes exactly it.
+    let public = w.dir.path().join("sshd/instance_key.pub");
+    let out = agent.ssh_add(&["-d", public.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(agent.list().contains("no identities"), "{}", agent.list());
+
+    // -D empties the agent.
+    let own = w.dir.path().join("own_key");
+    ssh_keygen(&own);
+    assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
+    let out = run(w.connect(&["--", "true"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(agent.list().lines().count(), 2, "{}", agent.list());
+    let out = agent.ssh_add(&["-D"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(agent.list().contains("no identities"), "{}", agent.list());
+}
+
+#[test]
+fn a_key_added_with_a_two_second_lifetime_is_gone_after_it() {
+    let w = World::without_sshd();
+    let agent = Agent::start(&w, &[]);
+    let own = w.dir.path().join("own_key");
+    ssh_keygen(&own);
+    let added = Instant::now();
+    let out = agent.ssh_add(&["-t", "2", own.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(agent.list().contains("own_key"), "{}", agent.list());
+
+    // status shows the time left, never more than the lifetime.
+    let mut status = w.cmd();
+    status
+        .args(["--output", "json", "agent", "status"])
+        .env("GAMELIFT_ACCESS_AGENT_SOCK", &agent.socket);
+    let out = run(status);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let left = json["keys"][0]["expires_in_secs"].as_u64().unwrap();
+    assert!((1..=2).contains(&left), "{json}");
+    assert_eq!(json["default_key_ttl_secs"], 1800);
+
+    // The lifetime itself is what is under test, so time has to pass.
+    std::thread::sleep(Duration::from_secs(2).saturating_sub(added.elapsed()) + Duration::from_millis(200));
+    assert!(agent.list().contains("no identities"), "{}", agent.list());
+
+    // Without -t, the agent's default (--key-ttl) applies.
+    drop(agent);
+    let agent = Agent::start(&w, &["--key-ttl", "1"]);
+    assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
+    assert!(agent.list().contains("own_key"));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(agent.list().contains("no identities"), "{}", agent.list());
+}
+
+#[test]
+fn a_warm_connect_makes_no_gamelift_call_and_no_key_file() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    let keys = w.keys_dir();
+    // The remote side is this machine: it can look for key files mid-session.
+    let script = format!("ls -A {} | wc -l", keys.display());
+    let out = run(w.connect(&["--", &script]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "0", "a key file existed during the session");
+    let cold = w.emulator.calls().len();
+    assert_eq!(w.emulator.calls_to("GetInstanceAccess").len(), 1);
+
+    let out = run(w.connect(&["--", "echo", "warm"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "warm\n");
+    assert_eq!(
+        w.emulator.calls().len(),
+        cold,
+        "a warm connect called GameLift: {:?}",
+        w.emulator.calls()
+    );
+    assert!(w.key_files().is_empty());
+    drop(agent);
+}
+
+/// Every regular file under `dir` (not following symlinks) written since
+/// `since` that holds `needle`. Older files cannot hold a key this run got.
+fn files_holding(dir: &Path, needle: &[u8], skip: &Path, since: std::time::SystemTime, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.starts_with(skip) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            files_holding(&path, needle, skip, since, found);
+        } else if meta.is_file()
+            && meta.len() < 1 << 20
+            && meta.modified().is_ok_and(|m| m >= since)
+            && let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn while_a_session_is_open_no_file_holds_the_key() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    let fragment = w.secret_fragment();
+    let since = std::time::SystemTime::now() - Duration::from_secs(1);
+    let mut cmd = w.connect(&["--", "echo ready; read line"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    read_until_line(&mut child, "ready");
+
+    // The sshd directory plays the instance, whose authorized key pair lives there.
+    let instance_side = w.dir.path().join("sshd");
+    let mut found = vec![];
+    for dir in [
+        w.dir.path().join("home"),
+        w.dir.path().join("runtime"),
+        PathBuf::from("/tmp"),
+    ] {
+        files_holding(&dir, fragment.as_bytes(), &instance_side, since, &mut found);
+    }
+    assert!(found.is_empty(), "the key is on disk: {found:?}");
+    for (proc, contents) in all_process_args_and_env() {
+        assert!(!contents.contains(&fragment), "the key is visible in /proc/{proc}");
+    }
+    assert_eq!(agent.list().lines().count(), 1, "{}", agent.list());
+
+    stdin.write_all(b"done\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    assert!(!agent.log().contains(&fragment));
+}
+
+#[test]
+fn a_stale_cached_key_is_replaced_with_one_fresh_get_instance_access() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    let out = run(w.connect(&["--", "true"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(w.emulator.calls_to("GetInstanceAccess").len(), 1);
+
+    // The instance gets a new key: sshd's authorized key and GameLift's answer change.
+    let new_key = w.dir.path().join("new_key");
+    ssh_keygen(&new_key);
+    std::fs::copy(new_key.with_extension("pub"), w.dir.path().join("sshd/authorized_keys")).unwrap();
+    let pem = std::fs::read_to_string(&new_key).unwrap();
+    w.emulator
+        .with_fixture(|f| f.instance_mut(INSTANCE).unwrap().secret = pem.clone());
+
+    let out = run(w.connect(&["--", "echo", "recovered"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "recovered\n");
+    assert!(
+        text(&out.stderr).contains("refused the agent's cached key"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        w.emulator.calls_to("GetInstanceAccess").len(),
+        2,
+        "exactly one fresh call"
+    );
+    // The agent holds the new key only.
+    let listed = agent.list();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let fingerprint = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(new_key.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fingerprint = text(&fingerprint.stdout);
+    assert!(
+        listed.contains(fingerprint.split_whitespace().nth(1).unwrap()),
+        "{listed}"
+    );
+
+    // A remote failure that exits 255 after the key was accepted is passed
+    // through and fetches nothing.
+    let out = run(w.connect(&["--", "exit 255"]));
+    assert_eq!(code(out.status), 255, "{}", text(&out.stderr));
+    assert_eq!(w.emulator.calls_to("GetInstanceAccess").len(), 2);
+}
+
+#[test]
+fn no_agent_and_a_killed_agent_fall_back_to_a_key_file() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    let keys = w.keys_dir();
+    let script = format!("ls -A {} | wc -l", keys.display());
+
+    let out = run(w.connect(&["--no-agent", "--", &script]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "1", "--no-agent uses a key file");
+    assert!(agent.list().contains("no identities"));
+
+    let out = run(w.connect(&["--", "true"]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    agent.kill();
+    // The dead agent's socket is still there; nobody answers on it.
+    assert!(w.agent_socket().exists());
+    let out = run(w.connect(&["--", &script]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "1", "without an agent, a key file as before");
+    assert!(w.key_files().is_empty());
+
+    // A new agent takes over the dead one's socket.
+    let agent = Agent::start(&w, &[]);
+    let out = run(w.connect(&["--", &script]));
+    assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "0");
+    drop(agent);
+}
+
+fn open_fds(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+}
+
+#[test]
+fn hostile_clients_leave_the_agent_serving() {
+    let w = World::without_sshd();
+    let agent = Agent::start(&w, &[]);
+    let own = w.dir.path().join("own_key");
+    ssh_keygen(&own);
+    assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
+
+    // An oversized message: the connection is closed, unread.
+    let mut big = UnixStream::connect(&agent.socket).unwrap();
+    big.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    let mut buf = [0u8; 1];
+    assert_eq!(big.read(&mut buf).unwrap(), 0, "the oversized message was not refused");
+
+    // An unknown message type is answered with FAILURE, as OpenSSH's agent does.
+    let mut unknown = UnixStream::connect(&agent.socket).unwrap();
+    unknown.write_all(&[0, 0, 0, 4, 200, 1, 2, 3]).unwrap();
+    let mut answer = [0u8; 5];
+    unknown.read_exact(&mut answer).unwrap();
+    assert_eq!(answer, [0, 0, 0, 1, 5]);
+    // Garbage inside a known message (an add whose key is cut short) closes the connection.
+    let mut bad = UnixStream::connect(&agent.socket).unwrap();
+    bad.write_all(&[0, 0, 0, 6, 17, 0, 0, 0, 9, b'x']).unwrap();
+    let mut rest = vec![];
+    bad.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+    // The first connection was not harmed by the second.
+    unknown.write_all(&[0, 0, 0, 1, 11]).unwrap();
+    let mut answer = [0u8; 9];
+    unknown.read_exact(&mut answer).unwrap();
+    assert_eq!(answer[4], 12, "an identities answer");
+
+    // A flood: connections beyond the bound are closed at once, and the
+    // agent's descriptors stay bounded.
+    let flood: Vec<UnixStream> = (0..300)
+        .filter_map(|_| UnixStream::connect(&agent.socket).ok())
+        .collect();
+    assert!(flood.len() > 64);
+    // Connections past the bound are closed by the agent; wait until it has caught up.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while open_fds(agent.pid()) > 64 + 32 {
+        assert!(Instant::now() < deadline, "{} descriptors open", open_fds(agent.pid()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(flood);
+
+    // And it still serves, with the key it held.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = agent.ssh_add(&["-l"]);
+        if out.status.success() {
+            assert!(text(&out.stdout).contains("own_key"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent stopped serving: {}",
+            text(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(agent.child.id() > 0);
+    assert!(!agent.log().contains("panicked"), "{}", agent.log());
+}
+
+const NOBODY: u32 = 65534;
+
+/// A command that runs as `nobody`.
+fn as_nobody(mut cmd: Command) -> Command {
+    // SAFETY: setgroups/setgid/setuid are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(NOBODY) != 0 || libc::setuid(NOBODY) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// A directory anyone may enter, for a socket whose mode we loosen on purpose.
+fn open_dir(w: &World, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = w.dir.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn another_user_is_refused_even_through_a_loosened_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::without_sshd();
+    let socket = open_dir(&w, "open").join("agent.sock");
+    let agent = Agent::start_with(w.cmd(), &socket, &[]);
+    assert_eq!(mode(&socket), 0o600, "the socket is created 0600");
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+
+    let mut cmd = Command::new("ssh-add");
+    cmd.arg("-l").env("SSH_AUTH_SOCK", &socket).stdin(Stdio::null());
+    let out = as_nobody(cmd).output().unwrap();
+    // The agent hangs up at once: ssh-add dies of SIGPIPE writing its request.
+    assert!(!out.status.success(), "nobody listed the keys: {}", text(&out.stdout));
+    assert!(!text(&out.stdout).contains("no identities"), "{}", text(&out.stdout));
+    // The agent says why; its log is read on another thread, so it may lag.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !agent.log().contains("refused a connection from another user") {
+        assert!(Instant::now() < deadline, "agent log: {}", agent.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // We still may.
+    assert!(agent.list().contains("no identities"));
+}
+
+/// PTRACE_ATTACH to `pid` as nobody; 0 or the errno.
+fn ptrace_as_nobody(pid: i32) -> i32 {
+    let mut cmd = Command::new("true");
+    // SAFETY: only async-signal-safe calls, and _exit, in the forked child.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(NOBODY) != 0 || libc::setuid(NOBODY) != 0 {
+                libc::_exit(100);
+            }
+            let rc = libc::ptrace(libc::PTRACE_ATTACH, pid, 0, 0);
+            libc::_exit(if rc == 0 { 0 } else { *libc::__errno_location() });
+        });
+    }
+    cmd.status().unwrap().code().unwrap()
+}
+
+#[test]
+fn the_agent_dumps_no_core_and_refuses_a_same_uid_ptrace() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::without_sshd();
+    let dir = open_dir(&w, "nobody");
+    // SAFETY: chown on a path we created.
+    let c = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::chown(c.as_ptr(), NOBODY, NOBODY) }, 0);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = dir.join("agent.sock");
+    let agent = Agent::start_with(as_nobody(w.cmd()), &socket, &[]);
+
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", agent.pid())).unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    assert_eq!(core.split_whitespace().collect::<Vec<_>>()[4..6], ["0", "0"], "{core}");
+
+    // A control: the same user may attach to an ordinary process of its own.
+    let mut sleeper = as_nobody({
+        let mut c = Command::new("sleep");
+        c.arg("30");
+        c
+    })
+    .spawn()
+    .unwrap();
+    let control = ptrace_as_nobody(sleeper.id() as i32);
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert_eq!(
+        control, 0,
+        "ptrace is blocked here for everything, so this test proves nothing"
+    );
+
+    assert_eq!(
+        ptrace_as_nobody(agent.pid()),
+        libc::EPERM,
+        "a same-UID ptrace attached to the agent"
+    );
+}

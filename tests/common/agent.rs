@@ -1,0 +1,138 @@
+//! The agent as a test peer: `gamelift-access agent run` in the foreground,
+//! ready once it prints its socket path, stopped with SIGTERM and reaped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use super::World;
+
+pub struct Agent {
+    pub child: Child,
+    pub socket: PathBuf,
+    log: Arc<Mutex<String>>,
+    drain: Option<JoinHandle<()>>,
+}
+
+impl Agent {
+    /// Starts the agent on the world's default socket.
+    pub fn start(w: &World, extra: &[&str]) -> Agent {
+        Agent::start_with(w.cmd(), &w.agent_socket(), extra)
+    }
+
+    /// Starts `cmd agent --socket SOCKET run --ready-line [extra…]`.
+    pub fn start_with(mut cmd: Command, socket: &Path, extra: &[&str]) -> Agent {
+        cmd.arg("agent")
+            .arg("--socket")
+            .arg(socket)
+            .args(["run", "--ready-line"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn the agent");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let drain = {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            })
+        };
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(
+            line.trim_end(),
+            socket.to_str().unwrap(),
+            "the agent did not come up: {}",
+            log.lock().unwrap()
+        );
+        Agent {
+            child,
+            socket: socket.to_owned(),
+            log,
+            drain: Some(drain),
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// What the agent logged on stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The real `ssh-add` against this agent.
+    pub fn ssh_add(&self, args: &[&str]) -> Output {
+        Command::new("ssh-add")
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ssh-add")
+    }
+
+    /// `ssh-add -l`'s output (stdout).
+    pub fn list(&self) -> String {
+        super::text(&self.ssh_add(&["-l"]).stdout)
+    }
+
+    /// SIGKILL, and reap: what a crash looks like.
+    pub fn kill(mut self) {
+        // SAFETY: kill(2) on our own child, not yet reaped.
+        unsafe { libc::kill(self.pid(), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: kill(2) on our own child, not yet reaped.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        }
+        let _ = self.child.wait();
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+    }
+}
+
+impl World {
+    /// Where `connect` looks for the agent with this world's environment.
+    pub fn agent_socket(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.dir.path().join("runtime/gamelift-access");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        dir.join("agent.sock")
+    }
+}
+
+impl World {
+    /// Another program (ssh, scp, …) with the environment `cmd()` gives the
+    /// binary, so a ProxyCommand it runs sees the same world.
+    pub fn tool(&self, program: &str) -> Command {
+        let base = self.cmd();
+        let mut cmd = Command::new(program);
+        cmd.env_clear();
+        for (k, v) in base.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
+        }
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+}
