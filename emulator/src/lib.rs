@@ -13,6 +13,11 @@
 //! awsJson1_1, signed for `ssm`), accepting only credentials that
 //! GetComputeAccess issued, and an unsigned `GET /checkip` public-IP lookup.
 //!
+//! It also serves Lightsail's bucket access-key operations (GetBuckets,
+//! CreateBucketAccessKey, GetBucketAccessKeys, DeleteBucketAccessKey;
+//! awsJson1_1 `Lightsail_20161128.*`, signed for `lightsail`), with the
+//! two-keys-per-bucket limit and the secret returned by Create only.
+//!
 //! GameLift operations: GetInstanceAccess, DescribeInstances,
 //! DescribeFleetAttributes, DescribeBuild, ListFleets, ListAliases,
 //! ResolveAlias, DescribeFleetLocationAttributes, ListCompute,
@@ -48,10 +53,10 @@ use tokio::sync::oneshot;
 
 pub use fault::Fault;
 pub use fixture::{
-    Alias, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession, Instance,
-    IpPermission, RoutingStrategy,
+    Alias, Bucket, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession,
+    Instance, IpPermission, RoutingStrategy,
 };
-pub use state::{IssuedCredentials, SsmSession};
+pub use state::{BucketAccessKey, IssuedCredentials, KeyLastUsed, SsmSession};
 pub use wire::Protocol;
 
 use server::{Shared, lock};
@@ -231,6 +236,45 @@ impl Emulator {
     /// valid for SSM StartSession for the emulator's lifetime.
     pub fn issued_compute_credentials(&self) -> Vec<IssuedCredentials> {
         lock(&self.shared.state).issued.clone()
+    }
+
+    /// The Lightsail access keys of `bucket` (in any region), oldest first,
+    /// secrets included, for tests to check what a client stored.
+    pub fn bucket_access_keys(&self, bucket: &str) -> Vec<BucketAccessKey> {
+        lock(&self.shared.state)
+            .bucket_keys
+            .iter()
+            .filter(|k| k.bucket == bucket)
+            .cloned()
+            .collect()
+    }
+
+    /// The Lightsail bucket access key with this id, if it exists: what an
+    /// S3 front asks to accept a request signed with it (for that key's
+    /// bucket only, and only while its status is `Active`).
+    pub fn bucket_key(&self, access_key_id: &str) -> Option<BucketAccessKey> {
+        lock(&self.shared.state)
+            .bucket_keys
+            .iter()
+            .find(|k| k.access_key_id == access_key_id)
+            .cloned()
+    }
+
+    /// Records that `service` (`s3`) in `region` accepted the key just now,
+    /// as GetBucketAccessKeys' `lastUsed` then shows. False for an unknown key.
+    pub fn record_bucket_key_use(&self, access_key_id: &str, service: &str, region: &str) -> bool {
+        let mut state = lock(&self.shared.state);
+        match state.bucket_keys.iter_mut().find(|k| k.access_key_id == access_key_id) {
+            Some(key) => {
+                key.last_used = Some(KeyLastUsed {
+                    date: state::now_epoch(),
+                    region: region.to_owned(),
+                    service_name: service.to_owned(),
+                });
+                true
+            }
+            None => false,
+        }
     }
 
     /// SSM sessions started (and possibly terminated), oldest first.

@@ -13,6 +13,7 @@ use crate::wire::{Obj, Out};
 
 mod compute;
 mod fleets;
+mod lightsail;
 mod ssm;
 
 /// The signing name of the service an operation belongs to.
@@ -20,6 +21,7 @@ mod ssm;
 pub(crate) enum Service {
     GameLift,
     Ssm,
+    Lightsail,
 }
 
 impl Service {
@@ -28,6 +30,7 @@ impl Service {
         match self {
             Service::GameLift => "gamelift",
             Service::Ssm => "ssm",
+            Service::Lightsail => "lightsail",
         }
     }
 }
@@ -51,6 +54,10 @@ pub(crate) enum Operation {
     UpdateFleetPortSettings,
     StartSession,
     TerminateSession,
+    GetBuckets,
+    CreateBucketAccessKey,
+    GetBucketAccessKeys,
+    DeleteBucketAccessKey,
 }
 
 impl Operation {
@@ -72,6 +79,10 @@ impl Operation {
             (Service::GameLift, "UpdateFleetPortSettings") => Operation::UpdateFleetPortSettings,
             (Service::Ssm, "StartSession") => Operation::StartSession,
             (Service::Ssm, "TerminateSession") => Operation::TerminateSession,
+            (Service::Lightsail, "GetBuckets") => Operation::GetBuckets,
+            (Service::Lightsail, "CreateBucketAccessKey") => Operation::CreateBucketAccessKey,
+            (Service::Lightsail, "GetBucketAccessKeys") => Operation::GetBucketAccessKeys,
+            (Service::Lightsail, "DeleteBucketAccessKey") => Operation::DeleteBucketAccessKey,
             _ => return None,
         })
     }
@@ -109,6 +120,10 @@ pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<
         Operation::GetComputeAccess => compute::get_compute_access(ctx, &input),
         Operation::StartSession => ssm::start_session(ctx, &input),
         Operation::TerminateSession => ssm::terminate_session(ctx, &input),
+        Operation::GetBuckets => lightsail::get_buckets(ctx, &input),
+        Operation::CreateBucketAccessKey => lightsail::create_bucket_access_key(ctx, &input),
+        Operation::GetBucketAccessKeys => lightsail::get_bucket_access_keys(ctx, &input),
+        Operation::DeleteBucketAccessKey => lightsail::delete_bucket_access_key(ctx, &input),
     }
 }
 

@@ -28,6 +28,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 const CBOR_PATH_PREFIX: &str = "/service/GameLift/operation/";
 const JSON_TARGET_PREFIX: &str = "GameLift.";
 const SSM_TARGET_PREFIX: &str = "AmazonSSM.";
+const LIGHTSAIL_TARGET_PREFIX: &str = "Lightsail_20161128.";
 /// The unsigned "what is my public IP" endpoint.
 pub(crate) const CHECKIP_PATH: &str = "/checkip";
 
@@ -117,6 +118,12 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         ),
         Protocol::Json => match target.and_then(|t| t.strip_prefix(SSM_TARGET_PREFIX)) {
             Some(op) => (Service::Ssm, Some(op.to_owned())),
+            None if target.is_some_and(|t| t.starts_with(LIGHTSAIL_TARGET_PREFIX)) => (
+                Service::Lightsail,
+                target
+                    .and_then(|t| t.strip_prefix(LIGHTSAIL_TARGET_PREFIX))
+                    .map(str::to_owned),
+            ),
             None => (
                 Service::GameLift,
                 target
@@ -243,6 +250,7 @@ async fn process(
 
     // Bind the fault first so the lock is released before any await.
     let fault = lock(&shared.faults).next(name);
+    let mut slow_reply = None;
     match fault {
         Some(Fault::Throttle) => {
             return Reply::Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
@@ -255,9 +263,27 @@ async fn process(
         }
         Some(Fault::Garbage) => return Reply::Garbage,
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::SlowReply(delay)) => slow_reply = Some(delay),
         None => {}
     }
 
+    let reply = execute(shared, parts, service, op, name, &input, call);
+    if let Some(delay) = slow_reply {
+        tokio::time::sleep(delay).await;
+    }
+    reply
+}
+
+/// Authorization, then the operation itself, under the state locks.
+fn execute(
+    shared: &Shared,
+    parts: &Parts,
+    service: Service,
+    op: Operation,
+    name: &str,
+    input: &Value,
+    call: &Call,
+) -> Reply {
     let mut fixture = lock(&shared.fixture);
     if fixture.unauthorized_operations.iter().any(|o| o == name) {
         return Reply::Err(ApiError::new(
@@ -277,7 +303,7 @@ async fn process(
         access_key_id: &call.access_key_id,
         session_token,
     };
-    match ops::execute(op, &mut ctx, &input) {
+    match ops::execute(op, &mut ctx, input) {
         Ok(out) => Reply::Ok(out),
         Err(err) => Reply::Err(err),
     }

@@ -45,6 +45,52 @@ impl fmt::Debug for IssuedCredentials {
     }
 }
 
+/// A Lightsail bucket access key the emulator issued.
+///
+/// `Debug` redacts the secret, unlike aws-sdk-lightsail's `AccessKey`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketAccessKey {
+    /// The bucket it grants access to (and only that bucket).
+    pub bucket: String,
+    /// The bucket's region.
+    pub region: String,
+    /// `AKIA` + 16 characters, like an IAM user's long-term key.
+    pub access_key_id: String,
+    /// 40 characters; returned by CreateBucketAccessKey only.
+    pub secret_access_key: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// Epoch seconds.
+    pub created_at: f64,
+    /// When S3 last accepted the key.
+    pub last_used: Option<KeyLastUsed>,
+}
+
+impl fmt::Debug for BucketAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BucketAccessKey")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("last_used", &self.last_used)
+            .finish()
+    }
+}
+
+/// GetBucketAccessKeys' `lastUsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyLastUsed {
+    /// Epoch seconds.
+    pub date: f64,
+    /// The region the request went to.
+    pub region: String,
+    /// The service that accepted the key (`s3`).
+    pub service_name: String,
+}
+
 /// An SSM session started through the emulator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SsmSession {
@@ -80,6 +126,8 @@ pub(crate) struct RuntimeState {
     pub(crate) port_update_delay: usize,
     pub(crate) public_ip: Option<String>,
     pub(crate) public_ip_lookups: usize,
+    /// Lightsail bucket access keys, oldest first.
+    pub(crate) bucket_keys: Vec<BucketAccessKey>,
 }
 
 impl Default for RuntimeState {
@@ -91,6 +139,7 @@ impl Default for RuntimeState {
             port_update_delay: 1,
             public_ip: None,
             public_ip_lookups: 0,
+            bucket_keys: Vec::new(),
         }
     }
 }
@@ -138,6 +187,31 @@ pub(crate) fn new_credentials(fleet_id: &str, compute_name: &str, target: &str) 
         compute_name: compute_name.to_owned(),
         target: target.to_owned(),
     }
+}
+
+/// A fresh bucket access key for `bucket` in `region`, created now.
+pub(crate) fn new_bucket_key(bucket: &str, region: &str) -> BucketAccessKey {
+    BucketAccessKey {
+        bucket: bucket.to_owned(),
+        region: region.to_owned(),
+        access_key_id: format!("AKIA{}", random_string(16, UPPER_DIGITS)),
+        secret_access_key: random_string(40, BASE64ISH),
+        status: "Active".to_owned(),
+        created_at: now_epoch(),
+        last_used: None,
+    }
+}
+
+/// The current time in epoch seconds, millisecond precision.
+pub(crate) fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| (d.as_millis() as f64) / 1000.0)
+}
+
+/// `len` random lowercase hex digits.
+pub(crate) fn random_hex(len: usize) -> String {
+    random_string(len, HEX)
 }
 
 pub(crate) fn new_session_id() -> String {
