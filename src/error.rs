@@ -5,6 +5,7 @@
 //! Our own failures use the sysexits(3) range (64–78) so that they rarely
 //! collide with a remote command's exit code, which `connect` passes through.
 
+use crate::bucketkeys::BucketKeyError;
 use crate::ports::PortError;
 use crate::resolve::{RefError, ResolveError};
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
@@ -23,6 +24,9 @@ pub enum Error {
     Launch(#[from] LaunchError),
     #[error(transparent)]
     Ports(#[from] PortError),
+    /// Boxed: its variants carry whole messages and would bloat every Result.
+    #[error(transparent)]
+    BucketKeys(Box<BucketKeyError>),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -79,6 +83,7 @@ impl Error {
             Error::Ports(PortError::BadCidr(_)) => code::USAGE,
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
+            Error::BucketKeys(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -92,6 +97,12 @@ impl From<crate::signals::Received> for Error {
             signal: sig.number,
             name: sig.name,
         }
+    }
+}
+
+impl From<BucketKeyError> for Error {
+    fn from(e: BucketKeyError) -> Self {
+        Error::BucketKeys(Box::new(e))
     }
 }
 
@@ -114,6 +125,32 @@ impl ResolveError {
                 code::INVALID_REQUEST
             }
             ResolveError::Cancelled => 130,
+        }
+    }
+}
+
+impl BucketKeyError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            BucketKeyError::BadBucketName { .. } | BucketKeyError::BadKeyId { .. } | BucketKeyError::Confirm(_) => {
+                code::USAGE
+            }
+            BucketKeyError::NoSuchBucket { .. }
+            | BucketKeyError::NoSuchKey { .. }
+            | BucketKeyError::NotStored { .. } => code::NOT_FOUND,
+            BucketKeyError::LimitReached { .. }
+            | BucketKeyError::Refused { .. }
+            | BucketKeyError::NoRotation { .. }
+            | BucketKeyError::RotationUnderWay { .. }
+            | BucketKeyError::OldKeyStillUsed { .. } => code::INVALID_REQUEST,
+            BucketKeyError::BadResponse { .. } => code::BAD_DATA,
+            BucketKeyError::Aws(e) => e.exit_code(),
+            BucketKeyError::Store(_)
+            | BucketKeyError::StoreFailedKeyDeleted { .. }
+            | BucketKeyError::StoreFailedDeleteFailed { .. }
+            | BucketKeyError::Profile { .. } => code::IO,
+            BucketKeyError::VerifyFailed { .. } => code::UNAVAILABLE,
+            BucketKeyError::Declined => 1,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `error.rs` is the one place errors become messages and exit codes.
 
 mod aws;
+mod bucketkeys;
 mod cli;
 mod commands;
 mod deliver;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
+            Command::BucketKey(args) => commands::bucket_key::run(&cli.global, args).await,
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod bucket_key;
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
