@@ -53,6 +53,9 @@ pub struct Rotation {
     pub old_key_id: String,
     pub new_key_id: String,
     pub started_epoch: i64,
+    /// The same instant in milliseconds: a use of the old key after it
+    /// means something still uses the old key.
+    pub started_ms: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +91,7 @@ impl Journal {
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        let mut entry = Entry {
+        let entry = Entry {
             bucket: bucket.to_owned(),
             region: region.to_owned(),
             op: op.to_owned(),
@@ -98,7 +101,6 @@ impl Journal {
         };
         let body = serde_json::to_vec_pretty(&entry).map_err(|e| io_err("encode", &entry.path)(io::Error::other(e)))?;
         write_new_durably(&self.dir, &entry.path, &body)?;
-        entry.path = entry.path.clone();
         tracing::debug!(path = %entry.path.display(), "journal entry written");
         Ok(entry)
     }

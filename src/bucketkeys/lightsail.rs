@@ -35,6 +35,8 @@ pub struct KeyInfo {
 pub struct LastUsed {
     /// Epoch seconds.
     pub date: Option<i64>,
+    /// Epoch milliseconds, for comparing with a rotation's start.
+    pub date_ms: Option<i64>,
     pub service: Option<String>,
     pub region: Option<String>,
 }
@@ -65,6 +67,11 @@ pub fn rfc3339(secs: i64) -> String {
 /// Now, in epoch seconds.
 pub fn now() -> i64 {
     DateTime::from(std::time::SystemTime::now()).secs()
+}
+
+/// Now, in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    DateTime::from(std::time::SystemTime::now()).to_millis().unwrap_or(0)
 }
 
 impl Lightsail {
@@ -159,6 +166,7 @@ impl Lightsail {
                 created: k.created_at().map(DateTime::secs),
                 last_used: k.last_used().map(|u| LastUsed {
                     date: u.last_used_date().map(DateTime::secs),
+                    date_ms: u.last_used_date().and_then(|d| d.to_millis().ok()),
                     service: u.service_name().map(str::to_owned),
                     region: u.region().map(str::to_owned),
                 }),

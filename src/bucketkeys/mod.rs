@@ -577,7 +577,7 @@ impl Keys {
             .filter(|r| r.status.as_deref() == Some("Active") && r.stored.is_some())
             .max_by_key(|r| r.created)
             .map(|r| r.id.clone());
-        let started = lightsail::now();
+        let (started, started_ms) = (lightsail::now(), lightsail::now_ms());
         let created = self.create(&info, "rotate", print_secret).await?;
         let secret = match &created.place {
             SecretPlace::Print { secret, .. } => secret.clone(),
@@ -600,6 +600,7 @@ impl Keys {
                 old_key_id: old.clone(),
                 new_key_id: created.id.clone(),
                 started_epoch: started,
+                started_ms,
             })?;
         }
         Ok(Rotated { created, old_key_id })
@@ -618,8 +619,8 @@ impl Keys {
         let keys = self.lightsail.keys(bucket).await?;
         if let Some(old) = keys.iter().find(|k| k.id == rot.old_key_id) {
             if let Some(used) = &old.last_used
-                && let Some(date) = used.date
-                && date >= rot.started_epoch
+                && let (Some(date), Some(date_ms)) = (used.date, used.date_ms)
+                && date_ms >= rot.started_ms
                 && !force
             {
                 return Err(BucketKeyError::OldKeyStillUsed {

@@ -68,6 +68,8 @@ pub fn write_profile(path: &Path, name: &str, credential_process: &str, region: 
         .prefix(".config-")
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)?;
+    // Exactly the original's mode, whatever the umask.
+    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
     tmp.write_all(new.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(&target).map_err(|e| e.error)?;

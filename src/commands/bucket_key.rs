@@ -235,7 +235,7 @@ fn print_listing(global: &GlobalArgs, l: &Listing) {
     }
     for e in &l.cleared {
         eprintln!(
-            "gamelift-access: a run started at {} ended before storing a key, but created none; its journal entry was removed",
+            "gamelift-access: a run started at {} ended early, but left no key without a stored secret; its journal entry was removed",
             rfc3339(e.started_epoch)
         );
     }
