@@ -59,6 +59,10 @@ pub struct Fixture {
     pub computes: Vec<Compute>,
     /// Game sessions, hosted on an instance or a compute.
     pub game_sessions: Vec<GameSession>,
+    /// Lifetime of the upload credentials CreateBuild and
+    /// RequestUploadCredentials issue, in seconds (default 3600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_credentials_lifetime_secs: Option<u64>,
 }
 
 /// How a fleet's game servers are hosted. Decides which access API applies.
@@ -730,6 +734,7 @@ impl Fixture {
             aliases: Vec::new(),
             computes: Vec::new(),
             game_sessions: Vec::new(),
+            upload_credentials_lifetime_secs: None,
         }
         .with_sample_extras()
     }

@@ -11,6 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::fixture::IpPermission;
+use crate::ops::builds::UploadTarget;
+use crate::s3::S3Credential;
 
 /// Temporary AWS credentials GetComputeAccess issued, with what they are for.
 ///
@@ -71,9 +73,32 @@ pub(crate) struct PendingPorts {
     pub(crate) polls_left: usize,
 }
 
+/// The long-term test identities the emulator knows the secret of, as
+/// `(access key id, secret access key)`: the ones this repository's tests,
+/// benchmarks and `demo` sign with. Any other key is answered with
+/// `UnrecognizedClientException` unless the emulator issued it or
+/// [`crate::Emulator::add_identity`] registered it.
+pub const TEST_IDENTITIES: &[(&str, &str)] = &[
+    ("AKIDEXAMPLE", "secret"),
+    ("AKIDCLI", "cli-secret"),
+    ("AKIDEXAMPLETESTONLY1", "test-secret-access-key"),
+    ("AKIDOTHERADMIN000000", "other"),
+    ("AKIDGAMELIFTDEMO0000", "demo-secret-access-key"),
+    ("AKIDBENCH", "bench"),
+];
+
 #[derive(Debug)]
 pub(crate) struct RuntimeState {
+    /// Long-term identities by access key id → secret.
+    pub(crate) identities: HashMap<String, String>,
     pub(crate) issued: Vec<IssuedCredentials>,
+    /// Upload credentials CreateBuild / RequestUploadCredentials issued,
+    /// which the S3 front accepts.
+    pub(crate) upload_credentials: Vec<S3Credential>,
+    /// Set on upload credentials issued from now on.
+    pub(crate) upload_credentials_max_requests: Option<u32>,
+    /// Each uploadable build's object, by build id.
+    pub(crate) upload_targets: HashMap<String, UploadTarget>,
     pub(crate) ssm_sessions: Vec<SsmSession>,
     /// By fleet id.
     pub(crate) pending_ports: HashMap<String, PendingPorts>,
@@ -82,10 +107,30 @@ pub(crate) struct RuntimeState {
     pub(crate) public_ip_lookups: usize,
 }
 
+impl RuntimeState {
+    /// The secret for an access key the GameLift/SSM front accepts: a
+    /// long-term identity or GetComputeAccess credentials.
+    pub(crate) fn api_secret(&self, access_key_id: &str) -> Option<String> {
+        self.identities.get(access_key_id).cloned().or_else(|| {
+            self.issued
+                .iter()
+                .find(|c| c.access_key_id == access_key_id)
+                .map(|c| c.secret_access_key.clone())
+        })
+    }
+}
+
 impl Default for RuntimeState {
     fn default() -> RuntimeState {
         RuntimeState {
+            identities: TEST_IDENTITIES
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), (*s).to_owned()))
+                .collect(),
             issued: Vec::new(),
+            upload_credentials: Vec::new(),
+            upload_credentials_max_requests: None,
+            upload_targets: HashMap::new(),
             ssm_sessions: Vec::new(),
             pending_ports: HashMap::new(),
             port_update_delay: 1,
