@@ -346,7 +346,7 @@ fn delete_asks_removes_both_sides_and_warns_about_recent_use() {
     assert!(text(&out.stderr).contains("--yes"));
     assert!(file.exists() && w.emulator.bucket_key(&id).is_some());
 
-    assert!(w.emulator.record_bucket_key_use(&id, "s3", "us-west-2"));
+    assert!(w.emulator.record_bucket_key_use(&id, "s3"));
     let out = bk(&w, &["delete", BUCKET, &id, "--yes"]);
     ok(&out);
     assert!(
@@ -515,4 +515,214 @@ fn no_secret_in_any_output_with_debug_except_where_asked_for() {
     let out = run(cmd);
     assert!(text(&out.stdout).contains(&keys[1].secret_access_key));
     assert!(!text(&out.stderr).contains(&keys[1].secret_access_key));
+}
+
+// ---- Against the S3 front (moto_server behind a real SigV4 check) and the real `aws` CLI.
+
+/// A world whose emulator also runs the S3 front (needs moto_server).
+fn s3_world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["runtime", "data", "cache", "state", "home"] {
+        let p = dir.path().join(d);
+        fs::create_dir_all(&p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    fs::write(dir.path().join("aws-config"), "").unwrap();
+    fs::write(dir.path().join("aws-credentials"), "").unwrap();
+    let emulator = gamelift_emulator::Emulator::start_with_s3(gamelift_emulator::Fixture::sample())
+        .expect("emulator with S3 starts (needs moto_server: pip install 'moto[server]')");
+    World {
+        emulator,
+        sshd: None,
+        dir,
+    }
+}
+
+/// The real `aws` CLI as a user runs it: the world's AWS config file, S3
+/// at the front, and either these credentials in the environment or none
+/// (then `--profile` decides). The world's XDG dirs are passed on, since
+/// the AWS CLI runs `credential_process` with its own environment.
+fn aws(w: &World, creds: Option<(&str, &str)>, args: &[&str]) -> (i32, String, String) {
+    let d = w.dir.path();
+    let mut cmd = std::process::Command::new("aws");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", d.join("home"))
+        .env("XDG_DATA_HOME", d.join("data"))
+        .env("XDG_STATE_HOME", d.join("state"))
+        .env("XDG_CACHE_HOME", d.join("cache"))
+        .env("AWS_CONFIG_FILE", d.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", d.join("aws-credentials"))
+        .env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args(args);
+    if let Some((id, secret)) = creds {
+        cmd.env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_REGION", "us-west-2");
+    }
+    let out = cmd.output().expect("the `aws` CLI runs (pip install awscli)");
+    (code(out.status), text(&out.stdout), text(&out.stderr))
+}
+
+/// Makes the buckets exist in moto, as the test admin identity.
+fn make_buckets(w: &World, buckets: &[&str]) {
+    for b in buckets {
+        let (c, _, err) = aws(w, Some(("AKIDCLI", "cli-secret")), &["s3", "mb", &format!("s3://{b}")]);
+        assert_eq!(c, 0, "mb {b}: {err}");
+    }
+}
+
+/// The bucket-key command with S3 at the front.
+fn bk_s3(w: &World, args: &[&str]) -> Output {
+    let mut cmd = w.cmd();
+    cmd.env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap());
+    cmd.arg("bucket-key").args(args);
+    run(cmd)
+}
+
+#[test]
+fn the_profile_works_with_the_real_aws_cli_for_its_bucket_only() {
+    let w = s3_world();
+    make_buckets(&w, &[BUCKET, sample::LOGS_BUCKET]);
+    let out = bk_s3(&w, &["create", BUCKET, "--write-profile", "builds"]);
+    ok(&out);
+    let id = w.emulator.bucket_access_keys(BUCKET)[0].access_key_id.clone();
+    let file = w.dir.path().join("patch.bin");
+    fs::write(&file, b"patch bytes").unwrap();
+    let f = file.to_str().unwrap();
+    let (c, _, err) = aws(
+        &w,
+        None,
+        &[
+            "s3",
+            "cp",
+            f,
+            &format!("s3://{BUCKET}/patches/patch.bin"),
+            "--profile",
+            "builds",
+        ],
+    );
+    assert_eq!(c, 0, "{err}");
+    let (c, listed, err) = aws(
+        &w,
+        None,
+        &["s3", "ls", &format!("s3://{BUCKET}/patches/"), "--profile", "builds"],
+    );
+    assert_eq!(c, 0, "{err}");
+    assert!(listed.contains("patch.bin"), "{listed}");
+    assert!(
+        w.emulator
+            .s3_requests()
+            .iter()
+            .any(|r| r.access_key_id == id && r.status == 200)
+    );
+    // The same key on another bucket: AccessDenied.
+    let (c, _, err) = aws(
+        &w,
+        None,
+        &[
+            "s3",
+            "cp",
+            f,
+            &format!("s3://{}/x", sample::LOGS_BUCKET),
+            "--profile",
+            "builds",
+        ],
+    );
+    assert_ne!(c, 0);
+    assert!(err.contains("AccessDenied"), "{err}");
+    // Lightsail saw the use.
+    let listed = ok(&bk_s3(&w, &["list", BUCKET]));
+    assert!(listed.contains("(s3, us-west-2)"), "{listed}");
+}
+
+#[test]
+fn rotate_verifies_the_new_key_keeps_the_old_until_finish_and_guards_it() {
+    let w = s3_world();
+    make_buckets(&w, &[BUCKET]);
+    let old = create(&w, &[]);
+    let out = bk_s3(&w, &["rotate", BUCKET]);
+    ok(&out);
+    assert!(text(&out.stderr).contains("works with S3"), "{}", text(&out.stderr));
+    let keys = w.emulator.bucket_access_keys(BUCKET);
+    assert_eq!(keys.len(), 2);
+    let new = keys[1].access_key_id.clone();
+    assert!(
+        w.emulator
+            .s3_requests()
+            .iter()
+            .any(|r| r.access_key_id == new && r.status == 200),
+        "verified against S3"
+    );
+    // credential-process (and so every profile) now hands out the new key.
+    let cp: serde_json::Value = serde_json::from_str(&ok(&bk_s3(&w, &["credential-process", BUCKET]))).unwrap();
+    assert_eq!(cp["AccessKeyId"], new.as_str());
+    // Both keys work until --finish.
+    for k in &keys {
+        let (c, _, err) = aws(
+            &w,
+            Some((&k.access_key_id, &k.secret_access_key)),
+            &["s3", "ls", &format!("s3://{BUCKET}")],
+        );
+        assert_eq!(c, 0, "{}: {err}", k.access_key_id);
+    }
+    // A rotation under way is not started twice.
+    let out = bk_s3(&w, &["rotate", BUCKET]);
+    assert_eq!(code(out.status), 76, "{}", text(&out.stderr));
+    // The old key was used after the rotation began: --finish refuses.
+    let out = bk_s3(&w, &["rotate", BUCKET, "--finish"]);
+    assert_eq!(code(out.status), 76, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("the old key {old} was used at")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(w.emulator.bucket_key(&old).is_some());
+    // --force deletes it, on both sides.
+    ok(&bk_s3(&w, &["rotate", BUCKET, "--finish", "--force"]));
+    assert!(w.emulator.bucket_key(&old).is_none());
+    assert!(!store_root(&w).join(BUCKET).join(format!("{old}.json")).exists());
+    let (c, _, err) = aws(
+        &w,
+        Some((&keys[0].access_key_id, &keys[0].secret_access_key)),
+        &["s3", "ls", &format!("s3://{BUCKET}")],
+    );
+    assert_ne!(c, 0, "the old key no longer works");
+    assert!(err.contains("InvalidAccessKeyId"), "{err}");
+
+    // Next rotation, old key unused since: --finish deletes it at once.
+    ok(&bk_s3(&w, &["rotate", BUCKET]));
+    ok(&bk_s3(&w, &["rotate", BUCKET, "--finish"]));
+    assert!(w.emulator.bucket_key(&new).is_none());
+    assert_eq!(w.emulator.bucket_access_keys(BUCKET).len(), 1);
+    assert_every_active_key_recoverable(&w, BUCKET);
+}
+
+#[test]
+fn rotate_undoes_a_new_key_that_never_works_and_needs_a_free_slot() {
+    let w = s3_world();
+    // The bucket exists in Lightsail but not in S3: ListObjectsV2 fails.
+    let old = create(&w, &[]);
+    let out = bk_s3(&w, &["rotate", BUCKET, "--verify-timeout", "1"]);
+    assert_eq!(code(out.status), 69, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("it was deleted again"),
+        "{}",
+        text(&out.stderr)
+    );
+    let keys = w.emulator.bucket_access_keys(BUCKET);
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].access_key_id, old);
+    assert_every_active_key_recoverable(&w, BUCKET);
+    // With two keys there is no slot: the message names the one to delete.
+    create(&w, &[]);
+    let out = bk_s3(&w, &["rotate", BUCKET]);
+    assert_eq!(code(out.status), 76, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("bucket-key delete {BUCKET} {old}")),
+        "{}",
+        text(&out.stderr)
+    );
 }

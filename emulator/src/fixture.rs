@@ -59,6 +59,10 @@ pub struct Fixture {
     pub computes: Vec<Compute>,
     /// Game sessions, hosted on an instance or a compute.
     pub game_sessions: Vec<GameSession>,
+    /// Lifetime of the upload credentials CreateBuild and
+    /// RequestUploadCredentials issue, in seconds (default 3600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_credentials_lifetime_secs: Option<u64>,
     /// Lightsail object-storage buckets (their access keys live in the
     /// emulator's runtime state, since their secrets are issued at run time).
     pub buckets: Vec<Bucket>,
@@ -793,6 +797,7 @@ impl Fixture {
             aliases: Vec::new(),
             computes: Vec::new(),
             game_sessions: Vec::new(),
+            upload_credentials_lifetime_secs: None,
             buckets: Vec::new(),
         }
         .with_sample_extras()

@@ -11,6 +11,7 @@ use crate::fixture::{Build, ComputeType, Fixture, Fleet, Instance};
 use crate::state::RuntimeState;
 use crate::wire::{Obj, Out};
 
+pub(crate) mod builds;
 mod compute;
 mod fleets;
 mod lightsail;
@@ -52,6 +53,9 @@ pub(crate) enum Operation {
     GetComputeAccess,
     DescribeFleetPortSettings,
     UpdateFleetPortSettings,
+    CreateBuild,
+    RequestUploadCredentials,
+    ListBuilds,
     StartSession,
     TerminateSession,
     GetBuckets,
@@ -77,6 +81,9 @@ impl Operation {
             (Service::GameLift, "GetComputeAccess") => Operation::GetComputeAccess,
             (Service::GameLift, "DescribeFleetPortSettings") => Operation::DescribeFleetPortSettings,
             (Service::GameLift, "UpdateFleetPortSettings") => Operation::UpdateFleetPortSettings,
+            (Service::GameLift, "CreateBuild") => Operation::CreateBuild,
+            (Service::GameLift, "RequestUploadCredentials") => Operation::RequestUploadCredentials,
+            (Service::GameLift, "ListBuilds") => Operation::ListBuilds,
             (Service::Ssm, "StartSession") => Operation::StartSession,
             (Service::Ssm, "TerminateSession") => Operation::TerminateSession,
             (Service::Lightsail, "GetBuckets") => Operation::GetBuckets,
@@ -118,6 +125,9 @@ pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<
         Operation::DescribeCompute => compute::describe_compute(ctx.fx, region, &input),
         Operation::DescribeGameSessions => compute::describe_game_sessions(ctx.fx, region, &input),
         Operation::GetComputeAccess => compute::get_compute_access(ctx, &input),
+        Operation::CreateBuild => builds::create_build(ctx, &input),
+        Operation::RequestUploadCredentials => builds::request_upload_credentials(ctx, &input),
+        Operation::ListBuilds => builds::list_builds(ctx, &input),
         Operation::StartSession => ssm::start_session(ctx, &input),
         Operation::TerminateSession => ssm::terminate_session(ctx, &input),
         Operation::GetBuckets => lightsail::get_buckets(ctx, &input),
@@ -125,6 +135,11 @@ pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<
         Operation::GetBucketAccessKeys => lightsail::get_bucket_access_keys(ctx, &input),
         Operation::DeleteBucketAccessKey => lightsail::delete_bucket_access_key(ctx, &input),
     }
+}
+
+/// The bucket GameLift stores uploaded builds in, per region.
+pub(crate) fn build_bucket(region: &str) -> String {
+    format!("prod-gamescale-builds-{region}")
 }
 
 const FLEET_ID_OR_ARN_PATTERN: &str = r"^[a-z]*fleet-[a-zA-Z0-9\-]+$|^arn:.*:[a-z]*fleet\/[a-z]*fleet-[a-zA-Z0-9\-]+$";

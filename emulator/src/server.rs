@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::fault::{Fault, FaultPlan};
 use crate::fixture::{ACCOUNT_ID, Fixture};
 use crate::ops::{self, Operation, Service};
+use crate::s3::S3State;
 use crate::sigv4;
 use crate::state::RuntimeState;
 use crate::wire::{self, Out, Protocol};
@@ -40,6 +41,8 @@ pub(crate) struct Shared {
     pub(crate) calls: Mutex<Vec<Call>>,
     /// Locked after `fixture` when both are needed.
     pub(crate) state: Mutex<RuntimeState>,
+    /// The S3 front's credentials and log; locked after `state`.
+    pub(crate) s3: Mutex<S3State>,
     request_seq: AtomicU64,
 }
 
@@ -197,16 +200,18 @@ async fn process(
     body: &[u8],
     call: &mut Call,
 ) -> Reply {
-    match sigv4::check(&parts.headers, service.signing_name()) {
-        Ok(signed) => {
-            call.region = signed.region;
-            call.access_key_id = signed.access_key_id;
-        }
+    let signed = match sigv4::check(&parts.headers, service.signing_name()) {
+        Ok(signed) => signed,
         Err((err, partial)) => {
             call.region = partial.region;
             call.access_key_id = partial.access_key_id;
             return Reply::Err(err);
         }
+    };
+    call.region = signed.region.clone();
+    call.access_key_id = signed.access_key_id.clone();
+    if let Err(err) = verify_signature(shared, parts, &signed, body) {
+        return Reply::Err(err);
     }
 
     if parts.method != Method::POST {
@@ -306,6 +311,33 @@ fn execute(
     match ops::execute(op, &mut ctx, input) {
         Ok(out) => Reply::Ok(out),
         Err(err) => Reply::Err(err),
+    }
+}
+
+/// The HMAC check: the key must be one the emulator knows the secret of,
+/// and the signature must be the one that secret gives.
+fn verify_signature(shared: &Shared, parts: &Parts, signed: &sigv4::SignedBy, body: &[u8]) -> Result<(), ApiError> {
+    let Some(secret) = lock(&shared.state).api_secret(&signed.access_key_id) else {
+        return Err(ApiError::new(
+            ErrorCode::UnrecognizedClient,
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let payload_hash = match parts.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()) {
+        Some(h) => h.to_owned(),
+        None => sigv4::sha256_hex(body),
+    };
+    let req = sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        payload_hash: &payload_hash,
+    };
+    if sigv4::verify(signed, &req, &secret) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::InvalidSignature, sigv4::MISMATCH))
     }
 }
 

@@ -11,6 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::fixture::IpPermission;
+use crate::ops::builds::UploadTarget;
+use crate::s3::S3Credential;
 
 /// Temporary AWS credentials GetComputeAccess issued, with what they are for.
 ///
@@ -117,9 +119,32 @@ pub(crate) struct PendingPorts {
     pub(crate) polls_left: usize,
 }
 
+/// The long-term test identities the emulator knows the secret of, as
+/// `(access key id, secret access key)`: the ones this repository's tests,
+/// benchmarks and `demo` sign with. Any other key is answered with
+/// `UnrecognizedClientException` unless the emulator issued it or
+/// [`crate::Emulator::add_identity`] registered it.
+pub const TEST_IDENTITIES: &[(&str, &str)] = &[
+    ("AKIDEXAMPLE", "secret"),
+    ("AKIDCLI", "cli-secret"),
+    ("AKIDEXAMPLETESTONLY1", "test-secret-access-key"),
+    ("AKIDOTHERADMIN000000", "other"),
+    ("AKIDGAMELIFTDEMO0000", "demo-secret-access-key"),
+    ("AKIDBENCH", "bench"),
+];
+
 #[derive(Debug)]
 pub(crate) struct RuntimeState {
+    /// Long-term identities by access key id → secret.
+    pub(crate) identities: HashMap<String, String>,
     pub(crate) issued: Vec<IssuedCredentials>,
+    /// Upload credentials CreateBuild / RequestUploadCredentials issued,
+    /// which the S3 front accepts.
+    pub(crate) upload_credentials: Vec<S3Credential>,
+    /// Set on upload credentials issued from now on.
+    pub(crate) upload_credentials_max_requests: Option<u32>,
+    /// Each uploadable build's object, by build id.
+    pub(crate) upload_targets: HashMap<String, UploadTarget>,
     pub(crate) ssm_sessions: Vec<SsmSession>,
     /// By fleet id.
     pub(crate) pending_ports: HashMap<String, PendingPorts>,
@@ -130,10 +155,30 @@ pub(crate) struct RuntimeState {
     pub(crate) bucket_keys: Vec<BucketAccessKey>,
 }
 
+impl RuntimeState {
+    /// The secret for an access key the GameLift/SSM front accepts: a
+    /// long-term identity or GetComputeAccess credentials.
+    pub(crate) fn api_secret(&self, access_key_id: &str) -> Option<String> {
+        self.identities.get(access_key_id).cloned().or_else(|| {
+            self.issued
+                .iter()
+                .find(|c| c.access_key_id == access_key_id)
+                .map(|c| c.secret_access_key.clone())
+        })
+    }
+}
+
 impl Default for RuntimeState {
     fn default() -> RuntimeState {
         RuntimeState {
+            identities: TEST_IDENTITIES
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), (*s).to_owned()))
+                .collect(),
             issued: Vec::new(),
+            upload_credentials: Vec::new(),
+            upload_credentials_max_requests: None,
+            upload_targets: HashMap::new(),
             ssm_sessions: Vec::new(),
             pending_ports: HashMap::new(),
             port_update_delay: 1,
@@ -186,6 +231,22 @@ pub(crate) fn new_credentials(fleet_id: &str, compute_name: &str, target: &str) 
         fleet_id: fleet_id.to_owned(),
         compute_name: compute_name.to_owned(),
         target: target.to_owned(),
+    }
+}
+
+/// Sets `lastUsed` of the bucket access key `access_key_id` (if it is one)
+/// to now, in the key's region. Returns whether it was a bucket key.
+pub(crate) fn record_bucket_key_use(state: &mut RuntimeState, access_key_id: &str, service: &str) -> bool {
+    match state.bucket_keys.iter_mut().find(|k| k.access_key_id == access_key_id) {
+        Some(key) => {
+            key.last_used = Some(KeyLastUsed {
+                date: now_epoch(),
+                region: key.region.clone(),
+                service_name: service.to_owned(),
+            });
+            true
+        }
+        None => false,
     }
 }
 
