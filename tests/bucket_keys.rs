@@ -394,7 +394,7 @@ fn delete_asks_removes_both_sides_and_warns_about_recent_use() {
 fn bad_input_gets_a_clear_error_and_creates_nothing() {
     let w = World::without_sshd();
     for bad in ["Game-Builds", "ab", "-builds", "game_builds"] {
-        let out = bk(&w, &["create", bad]);
+        let out = bk(&w, &["create", "--", bad]);
         assert_eq!(code(out.status), 64, "{bad}: {}", text(&out.stderr));
         assert!(
             text(&out.stderr).contains("is not a Lightsail bucket name"),

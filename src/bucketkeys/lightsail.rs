@@ -48,6 +48,8 @@ pub struct NewKey {
     pub secret: SecretString,
     /// Epoch seconds.
     pub created: i64,
+    /// Epoch milliseconds.
+    pub created_ms: i64,
 }
 
 /// A Lightsail client for one region.
@@ -190,9 +192,15 @@ impl Lightsail {
         let secret = key.secret_access_key.take().map(SecretString::from);
         let id = key.access_key_id.take();
         let created = key.created_at.map(|t| t.secs()).unwrap_or_else(now);
+        let created_ms = key.created_at.and_then(|t| t.to_millis().ok()).unwrap_or_else(now_ms);
         drop(key);
         match (id, secret) {
-            (Some(id), Some(secret)) if !id.is_empty() => Ok(NewKey { id, secret, created }),
+            (Some(id), Some(secret)) if !id.is_empty() => Ok(NewKey {
+                id,
+                secret,
+                created,
+                created_ms,
+            }),
             // A key may exist whose secret we did not get: say so, with its id.
             (id, _) => Err(BucketKeyError::BadResponse {
                 op: "CreateBucketAccessKey",

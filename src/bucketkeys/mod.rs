@@ -399,6 +399,7 @@ impl Keys {
             id: &key.id,
             secret: &key.secret,
             created: key.created,
+            created_ms: key.created_ms,
             created_rfc3339: &created_rfc,
         };
         let place = match self.store.save(&rec, false) {
@@ -459,7 +460,7 @@ pub fn credential(store: &Store, bucket: &str, key_id: Option<&str>) -> Result<S
     let keys = store.keys(bucket)?;
     let found = match key_id {
         Some(id) => keys.into_iter().find(|k| k.id == id),
-        None => keys.into_iter().max_by_key(|k| k.created),
+        None => keys.into_iter().max_by_key(|k| k.created_ms),
     };
     found.ok_or_else(|| BucketKeyError::NotStored {
         bucket: bucket.to_owned(),

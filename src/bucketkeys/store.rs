@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Each file is `{"version": 1, "bucket", "region", "access_key_id",
-//! "secret_access_key", "created_at" (RFC 3339), "created_epoch"}`. Files are
+//! "secret_access_key", "created_at" (RFC 3339), "created_epoch",
+//! "created_epoch_ms"}`. Files are
 //! written as temp file (0600) → fsync → rename (never over an existing
 //! file) → fsync of the directory, so a crash leaves either no file or a
 //! whole one. A file that does not parse, names another key than its file
@@ -77,6 +78,8 @@ pub struct StoredKey {
     pub secret: SecretString,
     /// Epoch seconds.
     pub created: i64,
+    /// Epoch milliseconds: orders keys made within one second (a rotation).
+    pub created_ms: i64,
     /// The file it is in.
     pub path: PathBuf,
     /// Found in the fallback store rather than the main one.
@@ -90,6 +93,7 @@ pub struct NewRecord<'a> {
     pub id: &'a str,
     pub secret: &'a SecretString,
     pub created: i64,
+    pub created_ms: i64,
     pub created_rfc3339: &'a str,
 }
 
@@ -102,6 +106,7 @@ struct FileOut<'a> {
     secret_access_key: &'a str,
     created_at: &'a str,
     created_epoch: i64,
+    created_epoch_ms: i64,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +120,7 @@ struct FileIn {
     #[allow(dead_code)]
     created_at: String,
     created_epoch: i64,
+    created_epoch_ms: i64,
 }
 
 /// The main store and its fallback.
@@ -167,7 +173,7 @@ impl Store {
                 keys.push(read_key(&entry.path(), bucket, id, in_fallback)?);
             }
         }
-        keys.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        keys.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| a.id.cmp(&b.id)));
         Ok(keys)
     }
 
@@ -200,6 +206,7 @@ impl Store {
                 secret_access_key: rec.secret.expose_secret(),
                 created_at: rec.created_rfc3339,
                 created_epoch: rec.created,
+                created_epoch_ms: rec.created_ms,
             })
             .map_err(|e| io_err("encode a key file for", &dir)(io::Error::other(e)))?,
         );
@@ -279,6 +286,7 @@ fn read_key(path: &Path, bucket: &str, id: &str, in_fallback: bool) -> Result<St
         // Moved, not copied: the String's buffer becomes the secret's.
         secret: SecretString::from(file.secret_access_key),
         created: file.created_epoch,
+        created_ms: file.created_epoch_ms,
         path: path.to_owned(),
         in_fallback,
     })
@@ -359,6 +367,7 @@ mod tests {
                 id,
                 secret: &secret,
                 created,
+                created_ms: created * 1000,
                 created_rfc3339: "2026-01-01T00:00:00Z",
             },
             fallback,
@@ -390,6 +399,7 @@ mod tests {
                     id: "AKIATWO",
                     secret: &secret,
                     created: 1,
+                    created_ms: 1000,
                     created_rfc3339: "",
                 },
                 false
