@@ -92,6 +92,38 @@ pub struct AwsOptions {
     pub connect_timeout: u64,
 }
 
+/// The shared SDK configuration for any service client, built the way
+/// [`GameLift::connect`] builds its own: profile, `region` (which wins over
+/// `--region`, which wins over the profile/environment) and timeouts.
+/// Returns it with the region it settled on.
+pub async fn load_sdk_config(
+    opts: &AwsOptions,
+    region: Option<&str>,
+) -> Result<(aws_config::SdkConfig, String), AwsError> {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(opts.connect_timeout))
+        .operation_attempt_timeout(Duration::from_secs(opts.read_timeout))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = region.or(opts.region.as_deref()) {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    let sdk_config = loader.load().await;
+    let region = sdk_config
+        .region()
+        .map(|r| r.to_string())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            AwsError::Config(
+                "no AWS region is set\n  pass --region, set AWS_REGION, or set a region in your profile".into(),
+            )
+        })?;
+    Ok((sdk_config, region))
+}
+
 /// Where and as whom GameLift calls go.
 #[derive(Clone)]
 pub struct GameLift {
@@ -236,6 +268,7 @@ where
                 },
                 "UnauthorizedException" | "AccessDeniedException" => AwsError::Unauthorized { service, op, message },
                 "UnrecognizedClientException"
+                | "UnauthenticatedException"
                 | "InvalidSignatureException"
                 | "IncompleteSignatureException"
                 | "MissingAuthenticationTokenException"

@@ -124,6 +124,11 @@ pub enum Command {
     /// into ~/.ssh/config (an Include between marker lines).
     SshConfig(SshConfigArgs),
 
+    /// Lightsail bucket access keys whose one-time secret is never lost:
+    /// create, list, rotate, delete, and hand them to the AWS CLI and SDKs.
+    #[command(name = "bucket-key")]
+    BucketKey(BucketKeyArgs),
+
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -413,4 +418,95 @@ pub struct DemoArgs {
     /// interactive shell on a terminal, `id; uname -a` otherwise).
     #[arg(last = true, value_name = "REMOTE COMMAND")]
     pub remote_command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BucketKeyArgs {
+    #[command(subcommand)]
+    pub command: BucketKeyCommand,
+}
+
+/// `--format env|json` for `bucket-key export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `export AWS_ACCESS_KEY_ID=…` lines for `eval`.
+    Env,
+    /// `{"AccessKeyId": …, "SecretAccessKey": …, "Region": …}`.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BucketKeyCommand {
+    /// Create a key and store its secret durably before anything else
+    /// (the secret is shown only with --print-secret).
+    Create {
+        /// The Lightsail bucket.
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        /// Also write `[profile NAME]` to the AWS config file, whose
+        /// credential_process hands the AWS CLI and SDKs this bucket's key.
+        /// (The global --profile chooses the credentials that call Lightsail.)
+        #[arg(long, value_name = "NAME")]
+        write_profile: Option<String>,
+        /// If neither the store nor the fallback can take the secret, print
+        /// it on stdout rather than deleting the new key again.
+        #[arg(long)]
+        print_secret: bool,
+    },
+    /// A bucket's keys: status, created, last used, whether the secret is
+    /// stored here; keys left by crashed runs.
+    List {
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+    },
+    /// Delete a key on Lightsail, then its local copy.
+    Delete {
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        #[arg(value_name = "ACCESS_KEY_ID")]
+        key_id: String,
+        /// Do not ask (required when not on a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Create a new key, check it against S3 and switch to it; the old key
+    /// stays until `rotate --finish`.
+    Rotate {
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        /// Delete the old key of the rotation under way.
+        #[arg(long)]
+        finish: bool,
+        /// With --finish: delete the old key even if it was used after the
+        /// rotation began.
+        #[arg(long, requires = "finish")]
+        force: bool,
+        /// As for create: print the secret if it cannot be stored.
+        #[arg(long, conflicts_with = "finish")]
+        print_secret: bool,
+        /// How long the new key may take to start working with S3 (keys
+        /// take a few seconds to propagate) before the rotation is undone.
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        verify_timeout: u64,
+    },
+    /// For credential_process: print the stored key as the AWS CLI expects
+    /// (this prints the secret).
+    CredentialProcess {
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        /// This key rather than the newest one stored.
+        #[arg(long, value_name = "ID")]
+        key_id: Option<String>,
+    },
+    /// Print the stored key for tools that read only the environment (this
+    /// prints the secret).
+    Export {
+        #[arg(value_name = "BUCKET")]
+        bucket: String,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// This key rather than the newest one stored.
+        #[arg(long, value_name = "ID")]
+        key_id: Option<String>,
+    },
 }

@@ -83,3 +83,23 @@ fn unsafe_dir(dir: &Path, why: &str) -> io::Error {
         ),
     )
 }
+
+/// Where bucket-key secrets go when the data dir cannot take them after a
+/// key was created: somewhere outside the data dir, so that one broken
+/// directory does not lose the secret. `$XDG_STATE_HOME/gamelift-access/
+/// bucket-keys-fallback` on Linux; `~/.gamelift-access-fallback` where the
+/// platform has no state dir (there it would be the data dir itself).
+pub fn fallback_dir() -> io::Result<PathBuf> {
+    let project = project()?;
+    match project.state_dir() {
+        Some(state) => {
+            ensure_private_dir(state)?;
+            Ok(state.join("bucket-keys-fallback"))
+        }
+        None => {
+            let home = directories::BaseDirs::new()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no home directory (set HOME)"))?;
+            Ok(home.home_dir().join(".gamelift-access-fallback"))
+        }
+    }
+}

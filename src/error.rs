@@ -5,6 +5,7 @@
 //! Our own failures use the sysexits(3) range (64–78) so that they rarely
 //! collide with a remote command's exit code, which `connect` passes through.
 
+use crate::bucketkeys::BucketKeyError;
 use crate::ports::PortError;
 use crate::resolve::{RefError, ResolveError};
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
@@ -29,6 +30,9 @@ pub enum Error {
     Forward(#[from] crate::launch::forward::ForwardError),
     #[error(transparent)]
     Agent(#[from] crate::agent::AgentError),
+    /// Boxed: its variants carry whole messages and would bloat every Result.
+    #[error(transparent)]
+    BucketKeys(Box<BucketKeyError>),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -87,6 +91,7 @@ impl Error {
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
             Error::SshFlag(_) | Error::Forward(_) => code::USAGE,
             Error::Agent(e) => e.exit_code(),
+            Error::BucketKeys(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -100,6 +105,12 @@ impl From<crate::signals::Received> for Error {
             signal: sig.number,
             name: sig.name,
         }
+    }
+}
+
+impl From<BucketKeyError> for Error {
+    fn from(e: BucketKeyError) -> Self {
+        Error::BucketKeys(Box::new(e))
     }
 }
 
@@ -133,6 +144,32 @@ impl crate::agent::AgentError {
             A::NotRunning { .. } | A::Protocol { .. } | A::Start(_) | A::Unsupported => code::UNAVAILABLE,
             A::AlreadyRunning { .. } => code::USAGE,
             A::Bind { .. } | A::Io(_) => code::IO,
+        }
+    }
+}
+
+impl BucketKeyError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            BucketKeyError::BadBucketName { .. } | BucketKeyError::BadKeyId { .. } | BucketKeyError::Confirm(_) => {
+                code::USAGE
+            }
+            BucketKeyError::NoSuchBucket { .. }
+            | BucketKeyError::NoSuchKey { .. }
+            | BucketKeyError::NotStored { .. } => code::NOT_FOUND,
+            BucketKeyError::LimitReached { .. }
+            | BucketKeyError::Refused { .. }
+            | BucketKeyError::NoRotation { .. }
+            | BucketKeyError::RotationUnderWay { .. }
+            | BucketKeyError::OldKeyStillUsed { .. } => code::INVALID_REQUEST,
+            BucketKeyError::BadResponse { .. } => code::BAD_DATA,
+            BucketKeyError::Aws(e) => e.exit_code(),
+            BucketKeyError::Store(_)
+            | BucketKeyError::StoreFailedKeyDeleted { .. }
+            | BucketKeyError::StoreFailedDeleteFailed { .. }
+            | BucketKeyError::Profile { .. } => code::IO,
+            BucketKeyError::VerifyFailed { .. } => code::UNAVAILABLE,
+            BucketKeyError::Declined => 1,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod agent;
 mod aws;
+mod bucketkeys;
 mod cli;
 mod commands;
 mod deliver;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
             Command::Agent(args) => commands::agent::run(&cli.global, args).await,
             Command::Proxy(args) => commands::proxy::run(&cli.global, args).await,
             Command::SshConfig(args) => commands::ssh_config::run(&cli.global, args),
+            Command::BucketKey(args) => commands::bucket_key::run(&cli.global, args).await,
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

@@ -40,6 +40,11 @@ pub(crate) enum ErrorCode {
     DoesNotExist,
     /// SSM: a required parameter is missing or malformed.
     Validation,
+    /// Lightsail: a parameter is missing, malformed or not allowed (the
+    /// two-key limit included).
+    InvalidInput,
+    /// Lightsail: the bucket or access key does not exist in the region.
+    LightsailNotFound,
 }
 
 impl ErrorCode {
@@ -61,6 +66,8 @@ impl ErrorCode {
             ErrorCode::AccessDenied => "AccessDeniedException",
             ErrorCode::DoesNotExist => "DoesNotExistException",
             ErrorCode::Validation => "ValidationException",
+            ErrorCode::InvalidInput => "InvalidInputException",
+            ErrorCode::LightsailNotFound => "NotFoundException",
         }
     }
 
@@ -73,6 +80,7 @@ impl ErrorCode {
             | ErrorCode::InternalService(_)
             | ErrorCode::TerminalRoutingStrategy => "com.amazonaws.gamelift",
             ErrorCode::AccessDenied | ErrorCode::DoesNotExist => "com.amazonaws.ssm",
+            ErrorCode::InvalidInput | ErrorCode::LightsailNotFound => "com.amazonaws.lightsail",
             _ => "com.amazon.coral.service",
         }
     }

@@ -15,6 +15,10 @@ pub enum Fault {
     Delay(Duration),
     /// HTTP 200 whose body is neither CBOR nor JSON: for decode-error handling.
     Garbage,
+    /// Carry the operation out at once, then hold the reply this long: the
+    /// change has happened while the client still waits (a client killed or
+    /// failing in that window is what this is for).
+    SlowReply(Duration),
 }
 
 /// Per-operation queues of pending faults. Each call of an operation consumes

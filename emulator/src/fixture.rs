@@ -59,6 +59,53 @@ pub struct Fixture {
     pub computes: Vec<Compute>,
     /// Game sessions, hosted on an instance or a compute.
     pub game_sessions: Vec<GameSession>,
+    /// Lifetime of the upload credentials CreateBuild and
+    /// RequestUploadCredentials issue, in seconds (default 3600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_credentials_lifetime_secs: Option<u64>,
+    /// Lightsail object-storage buckets (their access keys live in the
+    /// emulator's runtime state, since their secrets are issued at run time).
+    pub buckets: Vec<Bucket>,
+}
+
+/// A Lightsail object-storage bucket. Lightsail bucket names are unique per
+/// account and region; the emulator only shows a bucket to requests signed
+/// for its region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Lightsail's rules: 3–54 characters, lowercase letters, digits and
+    /// hyphens, starting and ending with a letter or digit.
+    pub name: String,
+    /// The bucket's region.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The bundle (storage plan), e.g. `small_1_0`.
+    #[serde(default = "default_bucket_bundle")]
+    pub bundle_id: String,
+    /// Epoch seconds.
+    #[serde(default = "default_creation_time")]
+    pub created_at: f64,
+}
+
+impl Bucket {
+    /// A bucket in `region` with the default bundle and creation time.
+    pub fn new(name: &str, region: &str) -> Bucket {
+        Bucket {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            bundle_id: default_bucket_bundle(),
+            created_at: DEFAULT_CREATION_TIME,
+        }
+    }
+}
+
+/// Lightsail's bucket-name rule (`^[a-z0-9][a-z0-9-]{1,52}[a-z0-9]$`).
+pub fn is_valid_bucket_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let inner = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=54).contains(&b.len()) && edge(&b[0]) && edge(&b[b.len() - 1]) && b.iter().all(inner)
 }
 
 /// How a fleet's game servers are hosted. Decides which access API applies.
@@ -474,7 +521,27 @@ impl Fixture {
             }
         }
         self.validate_locations_and_aliases()?;
-        self.validate_computes_and_sessions()
+        self.validate_computes_and_sessions()?;
+        self.validate_buckets()
+    }
+
+    fn validate_buckets(&self) -> Result<(), FixtureError> {
+        let mut seen = HashSet::new();
+        for bucket in &self.buckets {
+            if !is_valid_bucket_name(&bucket.name) {
+                return Err(FixtureError::Inconsistent(format!(
+                    "bucket name {:?} breaks Lightsail's naming rules",
+                    bucket.name
+                )));
+            }
+            if !seen.insert((bucket.name.as_str(), bucket.region.as_str())) {
+                return Err(FixtureError::Inconsistent(format!(
+                    "duplicate bucket {} in {}",
+                    bucket.name, bucket.region
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn validate_locations_and_aliases(&self) -> Result<(), FixtureError> {
@@ -730,8 +797,26 @@ impl Fixture {
             aliases: Vec::new(),
             computes: Vec::new(),
             game_sessions: Vec::new(),
+            upload_credentials_lifetime_secs: None,
+            buckets: Vec::new(),
         }
         .with_sample_extras()
+        .with_sample_buckets()
+    }
+
+    /// Two Lightsail buckets in the default region and one elsewhere.
+    fn with_sample_buckets(mut self) -> Fixture {
+        self.buckets = vec![
+            Bucket::new(sample::BUILDS_BUCKET, DEFAULT_REGION),
+            Bucket::new(sample::LOGS_BUCKET, DEFAULT_REGION),
+            Bucket::new(sample::REMOTE_BUCKET, sample::SDK5_REMOTE_LOCATION),
+        ];
+        self
+    }
+
+    /// The bucket called `name` in `region`, if any.
+    pub fn bucket(&self, name: &str, region: &str) -> Option<&Bucket> {
+        self.buckets.iter().find(|b| b.name == name && b.region == region)
     }
 
     /// Adds [`sample::MANY_FLEET`]: a server SDK 4 Amazon Linux fleet of
@@ -918,6 +1003,12 @@ pub mod sample {
     pub fn many_instance(n: usize) -> String {
         format!("i-{n:017x}")
     }
+    /// Lightsail bucket in us-west-2 for build artifacts.
+    pub const BUILDS_BUCKET: &str = "game-builds";
+    /// Lightsail bucket in us-west-2 for logs.
+    pub const LOGS_BUCKET: &str = "game-logs";
+    /// Lightsail bucket in us-east-1.
+    pub const REMOTE_BUCKET: &str = "game-patches-east";
     /// SDK 4.0.2 Amazon Linux 2023 fleet, named `sdk4-linux`.
     pub const LINUX_SDK4_FLEET: &str = "fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
     /// Its build (ServerSdkVersion 4.0.2).
@@ -971,6 +1062,9 @@ pub mod sample {
     pub const LINUX_SDK5_REMOTE_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f/us-east-1/gsess-66666666-7777-4888-9999-aaaaaaaaaaaa";
 }
 
+fn default_bucket_bundle() -> String {
+    "small_1_0".to_owned()
+}
 fn default_region() -> String {
     DEFAULT_REGION.to_owned()
 }

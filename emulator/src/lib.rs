@@ -5,7 +5,8 @@
 //! — signing, endpoint resolution, retries, error mapping, deserialisation —
 //! without an AWS account. It speaks both wire protocols GameLift supports
 //! (Smithy RPC v2 CBOR for the Rust SDK, awsJson1_1 for botocore) on one port,
-//! checks SigV4 structurally, answers from an editable [`Fixture`], can inject
+//! checks SigV4 (structure, then a real HMAC against the secret of a known
+//! test identity or of credentials it issued), answers from an editable [`Fixture`], can inject
 //! [`Fault`]s, and records every request as a [`Call`].
 //!
 //! The same port also serves the two AWS Systems Manager operations an SSM
@@ -13,11 +14,22 @@
 //! awsJson1_1, signed for `ssm`), accepting only credentials that
 //! GetComputeAccess issued, and an unsigned `GET /checkip` public-IP lookup.
 //!
+//! It also serves Lightsail's bucket access-key operations (GetBuckets,
+//! CreateBucketAccessKey, GetBucketAccessKeys, DeleteBucketAccessKey;
+//! awsJson1_1 `Lightsail_20161128.*`, signed for `lightsail`), with the
+//! two-keys-per-bucket limit and the secret returned by Create only.
+//!
 //! GameLift operations: GetInstanceAccess, DescribeInstances,
 //! DescribeFleetAttributes, DescribeBuild, ListFleets, ListAliases,
 //! ResolveAlias, DescribeFleetLocationAttributes, ListCompute,
 //! DescribeCompute, DescribeGameSessions, GetComputeAccess,
-//! DescribeFleetPortSettings, UpdateFleetPortSettings.
+//! DescribeFleetPortSettings, UpdateFleetPortSettings, CreateBuild,
+//! RequestUploadCredentials, ListBuilds.
+//!
+//! [`Emulator::start_with_s3`] adds an S3 front backed by a real
+//! `moto_server` (see [`s3`]): builds are uploaded there with the
+//! credentials CreateBuild issues, and turn READY (or FAILED) when their
+//! object is written.
 //!
 //! ```no_run
 //! use gamelift_emulator::{Emulator, Fault, Fixture};
@@ -32,10 +44,12 @@
 mod error;
 mod fault;
 pub mod fixture;
+pub mod moto;
 mod ops;
 mod ratelimit;
+pub mod s3;
 mod server;
-mod sigv4;
+pub mod sigv4;
 pub mod sshd;
 mod state;
 mod wire;
@@ -45,14 +59,15 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 pub use fault::Fault;
 pub use fixture::{
-    Alias, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession, Instance,
-    IpPermission, RoutingStrategy,
+    Alias, Bucket, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession,
+    Instance, IpPermission, RoutingStrategy,
 };
-pub use state::{IssuedCredentials, SsmSession};
+pub use s3::{S3Access, S3AccessHook, S3Credential, S3Scope};
+pub use state::{BucketAccessKey, IssuedCredentials, KeyLastUsed, SsmSession, TEST_IDENTITIES};
 pub use wire::Protocol;
 
 use server::{Shared, lock};
@@ -86,9 +101,13 @@ pub struct Call {
 #[derive(Debug)]
 pub struct Emulator {
     addr: SocketAddr,
+    /// The S3 front, when started with [`Emulator::start_with_s3`].
+    s3_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
+    /// Dropped (killed and reaped) after the server thread has stopped.
+    moto: Option<moto::MotoServer>,
 }
 
 impl Emulator {
@@ -102,35 +121,146 @@ impl Emulator {
     /// The socket is bound before this returns, so the endpoint accepts
     /// connections as soon as the caller has it.
     pub fn start_on(fixture: Fixture, port: u16) -> std::io::Result<Emulator> {
-        let listener = std::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))?;
-        listener.set_nonblocking(true)?;
+        Emulator::start_inner(fixture, port, None)
+    }
+
+    /// Serves `fixture` like [`Emulator::start`], plus an S3 front on a
+    /// second loopback port backed by a `moto_server` child that this
+    /// emulator starts now and kills and reaps when dropped (see [`s3`] for
+    /// what the front checks). Fails if `moto_server` is not installed.
+    pub fn start_with_s3(fixture: Fixture) -> std::io::Result<Emulator> {
+        Emulator::start_with_s3_on(fixture, 0, 0)
+    }
+
+    /// As [`Emulator::start_with_s3`], on fixed ports (`0` picks a free one).
+    pub fn start_with_s3_on(fixture: Fixture, port: u16, s3_port: u16) -> std::io::Result<Emulator> {
+        let moto = moto::MotoServer::start()?;
+        let mut regions: Vec<String> = fixture
+            .fleets
+            .iter()
+            .map(|f| f.region.clone())
+            .chain(fixture.builds.iter().map(|b| b.region.clone()))
+            .chain(std::iter::once(fixture::DEFAULT_REGION.to_owned()))
+            .collect();
+        regions.sort();
+        regions.dedup();
+        for region in &regions {
+            s3::create_bucket_blocking(moto.addr(), &ops::build_bucket(region), region)?;
+        }
+        Emulator::start_inner(fixture, port, Some((s3_port, moto)))
+    }
+
+    fn start_inner(fixture: Fixture, port: u16, s3: Option<(u16, moto::MotoServer)>) -> std::io::Result<Emulator> {
+        let bind = |port| -> std::io::Result<std::net::TcpListener> {
+            let listener = std::net::TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))?;
+            listener.set_nonblocking(true)?;
+            Ok(listener)
+        };
+        let listener = bind(port)?;
         let addr = listener.local_addr()?;
+        let (s3_listener, moto) = match s3 {
+            Some((s3_port, moto)) => (Some(bind(s3_port)?), Some(moto)),
+            None => (None, None),
+        };
+        let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
 
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let listener = {
+        let (listener, s3_listener) = {
             let _entered = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
+            (
+                tokio::net::TcpListener::from_std(listener)?,
+                s3_listener.map(tokio::net::TcpListener::from_std).transpose()?,
+            )
         };
 
         let shared = Arc::new(Shared::new(fixture));
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        lock(&shared.s3).moto = moto.as_ref().map(moto::MotoServer::addr);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let server_state = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(format!("gamelift-emulator-{}", addr.port()))
             .spawn(move || {
-                runtime.block_on(server::serve(listener, server_state, async {
-                    // A dropped sender also means "stop".
-                    let _ = shutdown_rx.await;
-                }));
+                // A dropped sender also means "stop".
+                let stopped = |mut rx: watch::Receiver<bool>| async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                };
+                let api = server::serve(listener, Arc::clone(&server_state), stopped(shutdown_rx.clone()));
+                runtime.block_on(async {
+                    match s3_listener {
+                        Some(s3_listener) => {
+                            tokio::join!(api, s3::serve(s3_listener, server_state, stopped(shutdown_rx)));
+                        }
+                        None => api.await,
+                    }
+                });
                 // Dropping the runtime here cancels in-flight connections.
             })?;
 
         Ok(Emulator {
             addr,
+            s3_addr,
             shared,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
+            moto,
         })
+    }
+
+    /// The S3 front's URL (`http://127.0.0.1:PORT`), if started with
+    /// [`Emulator::start_with_s3`]: give it to S3 clients as their endpoint
+    /// (`AWS_ENDPOINT_URL_S3`).
+    pub fn s3_endpoint(&self) -> Option<String> {
+        self.s3_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// The `moto_server` behind the S3 front, for tests that need to look
+    /// at S3 state without going through the checks.
+    pub fn moto_endpoint(&self) -> Option<String> {
+        self.moto.as_ref().map(|m| format!("http://{}", m.addr()))
+    }
+
+    /// Makes the S3 front accept `credential` (replacing any credential
+    /// with the same access key id). See [`s3`] for the checks.
+    pub fn register_s3_credential(&self, credential: S3Credential) {
+        lock(&self.shared.s3)
+            .credentials
+            .insert(credential.access_key_id.clone(), credential);
+    }
+
+    /// Makes the S3 front refuse `access_key_id` (`InvalidAccessKeyId`)
+    /// from now on; returns whether it was registered.
+    pub fn revoke_s3_credential(&self, access_key_id: &str) -> bool {
+        lock(&self.shared.s3).credentials.remove(access_key_id).is_some()
+    }
+
+    /// The credentials the S3 front accepts besides the test identities.
+    pub fn s3_credentials(&self) -> Vec<S3Credential> {
+        lock(&self.shared.s3).credentials.values().cloned().collect()
+    }
+
+    /// Calls `hook` after every S3 request the front accepted (signature,
+    /// token, expiry and scope good), outside every emulator lock, e.g. to
+    /// record when an access key was last used.
+    pub fn on_s3_access(&self, hook: impl Fn(&S3Access) + Send + Sync + 'static) {
+        lock(&self.shared.s3).hooks.push(Arc::new(hook));
+    }
+
+    /// Sets the lifetime of upload credentials issued from now on (the
+    /// fixture's `upload_credentials_lifetime_secs`).
+    pub fn set_upload_credentials_lifetime(&self, lifetime: std::time::Duration) {
+        lock(&self.shared.fixture).upload_credentials_lifetime_secs = Some(lifetime.as_secs());
+    }
+
+    /// Upload credentials issued from now on expire (S3 answers
+    /// `ExpiredToken`) after `requests` accepted S3 requests; `None` lifts
+    /// the limit. A deterministic way to expire them mid-upload.
+    pub fn expire_upload_credentials_after(&self, requests: Option<u32>) {
+        lock(&self.shared.state).upload_credentials_max_requests = requests;
+    }
+
+    /// Every request the S3 front answered, oldest first.
+    pub fn s3_requests(&self) -> Vec<S3Access> {
+        lock(&self.shared.s3).log.clone()
     }
 
     /// The URL to give the SDK as `endpoint_url`: `http://127.0.0.1:PORT`.
@@ -240,10 +370,47 @@ impl Emulator {
         lock(&self.shared.state).public_ip_lookups
     }
 
+    /// Accepts `access_key_id` signed with `secret_access_key` from now on,
+    /// besides [`TEST_IDENTITIES`], on the GameLift and SSM API (and on the
+    /// S3 front, with access to every bucket).
+    pub fn add_identity(&self, access_key_id: &str, secret_access_key: &str) {
+        lock(&self.shared.state)
+            .identities
+            .insert(access_key_id.to_owned(), secret_access_key.to_owned());
+    }
+
     /// Every credential set GetComputeAccess issued, oldest first. They stay
     /// valid for SSM StartSession for the emulator's lifetime.
     pub fn issued_compute_credentials(&self) -> Vec<IssuedCredentials> {
         lock(&self.shared.state).issued.clone()
+    }
+
+    /// The Lightsail access keys of `bucket` (in any region), oldest first,
+    /// secrets included, for tests to check what a client stored.
+    pub fn bucket_access_keys(&self, bucket: &str) -> Vec<BucketAccessKey> {
+        lock(&self.shared.state)
+            .bucket_keys
+            .iter()
+            .filter(|k| k.bucket == bucket)
+            .cloned()
+            .collect()
+    }
+
+    /// The Lightsail bucket access key with this id, if it exists. The S3
+    /// front accepts it for that key's bucket only, while it is `Active`.
+    pub fn bucket_key(&self, access_key_id: &str) -> Option<BucketAccessKey> {
+        lock(&self.shared.state)
+            .bucket_keys
+            .iter()
+            .find(|k| k.access_key_id == access_key_id)
+            .cloned()
+    }
+
+    /// Records that `service` (`s3`) accepted the key just now, as
+    /// GetBucketAccessKeys' `lastUsed` then shows (the S3 front does this
+    /// itself for every request it accepts). False for an unknown key.
+    pub fn record_bucket_key_use(&self, access_key_id: &str, service: &str) -> bool {
+        state::record_bucket_key_use(&mut lock(&self.shared.state), access_key_id, service)
     }
 
     /// SSM sessions started (and possibly terminated), oldest first.
@@ -255,7 +422,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()

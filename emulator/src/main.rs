@@ -51,9 +51,20 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     count_calls: Option<std::path::PathBuf>,
 
+    /// Also serve an S3 front on this port (0 picks a free one), backed by a
+    /// `moto_server` child (pip install 'moto[server]'); prints
+    /// `s3 on http://127.0.0.1:PORT` after the listening line.
+    #[arg(long, value_name = "PORT")]
+    s3_port: Option<u16>,
+
+    /// Lifetime of issued upload credentials, in seconds (overrides the
+    /// fixture's upload_credentials_lifetime_secs; default 3600).
+    #[arg(long, value_name = "SECS")]
+    upload_credentials_lifetime: Option<u64>,
+
     /// Print the built-in sample fixture as JSON, a starting point for your
     /// own, and exit.
-    #[arg(long, conflicts_with_all = ["port", "fixture"])]
+    #[arg(long, conflicts_with_all = ["port", "fixture", "s3_port", "upload_credentials_lifetime"])]
     print_sample: bool,
 }
 
@@ -104,7 +115,15 @@ fn main() -> ExitCode {
             }
         }
     }
-    let emulator = match Emulator::start_on(fixture, args.port) {
+    let mut fixture = fixture;
+    if let Some(secs) = args.upload_credentials_lifetime {
+        fixture.upload_credentials_lifetime_secs = Some(secs);
+    }
+    let started = match args.s3_port {
+        Some(s3_port) => Emulator::start_with_s3_on(fixture, args.port, s3_port),
+        None => Emulator::start_on(fixture, args.port),
+    };
+    let emulator = match started {
         Ok(e) => e,
         Err(e) => {
             eprintln!("gamelift-emulator: cannot listen on 127.0.0.1:{}: {e}", args.port);
@@ -139,6 +158,9 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     // If stdout is closed there is nobody to tell; keep serving regardless.
     let _ = writeln!(stdout, "listening on {}", emulator.endpoint());
+    if let Some(s3) = emulator.s3_endpoint() {
+        let _ = writeln!(stdout, "s3 on {s3}");
+    }
     let _ = stdout.flush();
 
     if let Err(e) = wait_for_signal() {

@@ -11,8 +11,10 @@ use crate::fixture::{Build, ComputeType, Fixture, Fleet, Instance};
 use crate::state::RuntimeState;
 use crate::wire::{Obj, Out};
 
+pub(crate) mod builds;
 mod compute;
 mod fleets;
+mod lightsail;
 mod ssm;
 
 /// The signing name of the service an operation belongs to.
@@ -20,6 +22,7 @@ mod ssm;
 pub(crate) enum Service {
     GameLift,
     Ssm,
+    Lightsail,
 }
 
 impl Service {
@@ -28,6 +31,7 @@ impl Service {
         match self {
             Service::GameLift => "gamelift",
             Service::Ssm => "ssm",
+            Service::Lightsail => "lightsail",
         }
     }
 }
@@ -49,8 +53,15 @@ pub(crate) enum Operation {
     GetComputeAccess,
     DescribeFleetPortSettings,
     UpdateFleetPortSettings,
+    CreateBuild,
+    RequestUploadCredentials,
+    ListBuilds,
     StartSession,
     TerminateSession,
+    GetBuckets,
+    CreateBucketAccessKey,
+    GetBucketAccessKeys,
+    DeleteBucketAccessKey,
 }
 
 impl Operation {
@@ -70,8 +81,15 @@ impl Operation {
             (Service::GameLift, "GetComputeAccess") => Operation::GetComputeAccess,
             (Service::GameLift, "DescribeFleetPortSettings") => Operation::DescribeFleetPortSettings,
             (Service::GameLift, "UpdateFleetPortSettings") => Operation::UpdateFleetPortSettings,
+            (Service::GameLift, "CreateBuild") => Operation::CreateBuild,
+            (Service::GameLift, "RequestUploadCredentials") => Operation::RequestUploadCredentials,
+            (Service::GameLift, "ListBuilds") => Operation::ListBuilds,
             (Service::Ssm, "StartSession") => Operation::StartSession,
             (Service::Ssm, "TerminateSession") => Operation::TerminateSession,
+            (Service::Lightsail, "GetBuckets") => Operation::GetBuckets,
+            (Service::Lightsail, "CreateBucketAccessKey") => Operation::CreateBucketAccessKey,
+            (Service::Lightsail, "GetBucketAccessKeys") => Operation::GetBucketAccessKeys,
+            (Service::Lightsail, "DeleteBucketAccessKey") => Operation::DeleteBucketAccessKey,
             _ => return None,
         })
     }
@@ -107,9 +125,21 @@ pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<
         Operation::DescribeCompute => compute::describe_compute(ctx.fx, region, &input),
         Operation::DescribeGameSessions => compute::describe_game_sessions(ctx.fx, region, &input),
         Operation::GetComputeAccess => compute::get_compute_access(ctx, &input),
+        Operation::CreateBuild => builds::create_build(ctx, &input),
+        Operation::RequestUploadCredentials => builds::request_upload_credentials(ctx, &input),
+        Operation::ListBuilds => builds::list_builds(ctx, &input),
         Operation::StartSession => ssm::start_session(ctx, &input),
         Operation::TerminateSession => ssm::terminate_session(ctx, &input),
+        Operation::GetBuckets => lightsail::get_buckets(ctx, &input),
+        Operation::CreateBucketAccessKey => lightsail::create_bucket_access_key(ctx, &input),
+        Operation::GetBucketAccessKeys => lightsail::get_bucket_access_keys(ctx, &input),
+        Operation::DeleteBucketAccessKey => lightsail::delete_bucket_access_key(ctx, &input),
     }
+}
+
+/// The bucket GameLift stores uploaded builds in, per region.
+pub(crate) fn build_bucket(region: &str) -> String {
+    format!("prod-gamescale-builds-{region}")
 }
 
 const FLEET_ID_OR_ARN_PATTERN: &str = r"^[a-z]*fleet-[a-zA-Z0-9\-]+$|^arn:.*:[a-z]*fleet\/[a-z]*fleet-[a-zA-Z0-9\-]+$";

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::fault::{Fault, FaultPlan};
 use crate::fixture::{ACCOUNT_ID, Fixture};
 use crate::ops::{self, Operation, Service};
+use crate::s3::S3State;
 use crate::sigv4;
 use crate::state::RuntimeState;
 use crate::wire::{self, Out, Protocol};
@@ -28,6 +29,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 const CBOR_PATH_PREFIX: &str = "/service/GameLift/operation/";
 const JSON_TARGET_PREFIX: &str = "GameLift.";
 const SSM_TARGET_PREFIX: &str = "AmazonSSM.";
+const LIGHTSAIL_TARGET_PREFIX: &str = "Lightsail_20161128.";
 /// The unsigned "what is my public IP" endpoint.
 pub(crate) const CHECKIP_PATH: &str = "/checkip";
 
@@ -40,6 +42,8 @@ pub(crate) struct Shared {
     /// Locked after `fixture` when both are needed.
     pub(crate) state: Mutex<RuntimeState>,
     pub(crate) rate_limits: Mutex<crate::ratelimit::RateLimits>,
+    /// The S3 front's credentials and log; locked after `state`.
+    pub(crate) s3: Mutex<S3State>,
     request_seq: AtomicU64,
 }
 
@@ -118,6 +122,12 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         ),
         Protocol::Json => match target.and_then(|t| t.strip_prefix(SSM_TARGET_PREFIX)) {
             Some(op) => (Service::Ssm, Some(op.to_owned())),
+            None if target.is_some_and(|t| t.starts_with(LIGHTSAIL_TARGET_PREFIX)) => (
+                Service::Lightsail,
+                target
+                    .and_then(|t| t.strip_prefix(LIGHTSAIL_TARGET_PREFIX))
+                    .map(str::to_owned),
+            ),
             None => (
                 Service::GameLift,
                 target
@@ -191,16 +201,18 @@ async fn process(
     body: &[u8],
     call: &mut Call,
 ) -> Reply {
-    match sigv4::check(&parts.headers, service.signing_name()) {
-        Ok(signed) => {
-            call.region = signed.region;
-            call.access_key_id = signed.access_key_id;
-        }
+    let signed = match sigv4::check(&parts.headers, service.signing_name()) {
+        Ok(signed) => signed,
         Err((err, partial)) => {
             call.region = partial.region;
             call.access_key_id = partial.access_key_id;
             return Reply::Err(err);
         }
+    };
+    call.region = signed.region.clone();
+    call.access_key_id = signed.access_key_id.clone();
+    if let Err(err) = verify_signature(shared, parts, &signed, body) {
+        return Reply::Err(err);
     }
 
     if parts.method != Method::POST {
@@ -248,6 +260,7 @@ async fn process(
     }
     // Bind the fault first so the lock is released before any await.
     let fault = lock(&shared.faults).next(name);
+    let mut slow_reply = None;
     match fault {
         Some(Fault::Throttle) => {
             return Reply::Err(ApiError::new(ErrorCode::Throttling, "Rate exceeded"));
@@ -260,9 +273,27 @@ async fn process(
         }
         Some(Fault::Garbage) => return Reply::Garbage,
         Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::SlowReply(delay)) => slow_reply = Some(delay),
         None => {}
     }
 
+    let reply = execute(shared, parts, service, op, name, &input, call);
+    if let Some(delay) = slow_reply {
+        tokio::time::sleep(delay).await;
+    }
+    reply
+}
+
+/// Authorization, then the operation itself, under the state locks.
+fn execute(
+    shared: &Shared,
+    parts: &Parts,
+    service: Service,
+    op: Operation,
+    name: &str,
+    input: &Value,
+    call: &Call,
+) -> Reply {
     let mut fixture = lock(&shared.fixture);
     if fixture.unauthorized_operations.iter().any(|o| o == name) {
         return Reply::Err(ApiError::new(
@@ -282,9 +313,36 @@ async fn process(
         access_key_id: &call.access_key_id,
         session_token,
     };
-    match ops::execute(op, &mut ctx, &input) {
+    match ops::execute(op, &mut ctx, input) {
         Ok(out) => Reply::Ok(out),
         Err(err) => Reply::Err(err),
+    }
+}
+
+/// The HMAC check: the key must be one the emulator knows the secret of,
+/// and the signature must be the one that secret gives.
+fn verify_signature(shared: &Shared, parts: &Parts, signed: &sigv4::SignedBy, body: &[u8]) -> Result<(), ApiError> {
+    let Some(secret) = lock(&shared.state).api_secret(&signed.access_key_id) else {
+        return Err(ApiError::new(
+            ErrorCode::UnrecognizedClient,
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let payload_hash = match parts.headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()) {
+        Some(h) => h.to_owned(),
+        None => sigv4::sha256_hex(body),
+    };
+    let req = sigv4::SignedRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        payload_hash: &payload_hash,
+    };
+    if sigv4::verify(signed, &req, &secret) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::InvalidSignature, sigv4::MISMATCH))
     }
 }
 

@@ -1,26 +1,236 @@
-//! Structural SigV4 checks.
+//! SigV4: structural checks, then a real HMAC-SHA256 verification.
 //!
-//! The emulator cannot verify signatures (it does not know callers' secret
-//! keys), but it does insist on everything a real endpoint checks before it
-//! gets to the HMAC: a complete `Authorization` header, a credential scope for
-//! the addressed service (`gamelift`, or `ssm` for `AmazonSSM.*` targets), a
-//! matching `X-Amz-Date`, and signed `host` and
+//! First the emulator insists on everything a real endpoint checks before
+//! it gets to the HMAC: a complete `Authorization` header, a credential scope
+//! for the addressed service (`gamelift`, `ssm` for `AmazonSSM.*` targets,
+//! `s3` on the S3 front), a matching `X-Amz-Date`, and signed `host` and
 //! `x-amz-date` headers. That catches clients that forget to sign, sign for
 //! the wrong service, or resolve a different region than intended — the
 //! region from the scope is what the emulator uses to choose which fleets the
 //! caller can see.
+//!
+//! Then [`verify`] recomputes the signature from the canonical request with
+//! the secret the emulator knows for the access key (a known test identity,
+//! or credentials it issued itself) and compares it in constant time, so a
+//! client that signs the wrong bytes, or with the wrong secret, is caught as
+//! it would be by AWS.
+//!
+//! [`authorization`] is the matching signer, for tests that hand-write
+//! requests.
 
+use hmac::{Hmac, Mac};
 use hyper::HeaderMap;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ErrorCode};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+type HmacSha256 = Hmac<Sha256>;
 
 /// What a well-formed signature tells us about the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SignedBy {
     pub(crate) access_key_id: String,
     pub(crate) region: String,
+    /// `yyyyMMdd` from the credential scope.
+    pub(crate) date: String,
+    /// The `X-Amz-Date` header.
+    pub(crate) amz_date: String,
+    /// The signing name from the scope.
+    pub(crate) service: String,
+    /// Lowercase header names, in the order the client listed them.
+    pub(crate) signed_headers: Vec<String>,
+    /// 64 lowercase hex digits.
+    pub(crate) signature: String,
+}
+
+/// The message real AWS endpoints send when the HMAC does not match.
+pub(crate) const MISMATCH: &str = "The request signature we calculated does not match the signature you \
+     provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/// RFC 3986 unreserved characters stay; everything else is `%XX`-encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// As [`UNRESERVED`], keeping `/` for paths.
+const UNRESERVED_PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+
+/// The request parts a signature covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignedRequest<'a> {
+    pub(crate) method: &'a str,
+    /// The path exactly as sent on the request line (already URI-encoded).
+    pub(crate) path: &'a str,
+    /// The raw query string, without `?`.
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a HeaderMap,
+    /// Hex SHA-256 of the body, or the literal the client put in
+    /// `x-amz-content-sha256` (`UNSIGNED-PAYLOAD`, `STREAMING-...`).
+    pub(crate) payload_hash: &'a str,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The SigV4 signing key for one day, region and service.
+pub(crate) fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    hmac(&k_service, b"aws4_request")
+}
+
+/// Collapses runs of spaces and trims, as SigV4 canonical headers require.
+fn canonical_header_value(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn canonical_query(query: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let enc = |s: &str| {
+                let decoded = percent_decode_str(s).decode_utf8_lossy();
+                utf8_percent_encode(&decoded, UNRESERVED).to_string()
+            };
+            (enc(k), enc(v))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The canonical request. S3 signs the path as sent; every other service
+/// signs it URI-encoded once more (so a `%` in the path becomes `%25`).
+pub(crate) fn canonical_request(req: &SignedRequest<'_>, service: &str, signed_headers: &[String]) -> String {
+    let path = if req.path.is_empty() { "/" } else { req.path };
+    let uri = if service == "s3" {
+        path.to_owned()
+    } else {
+        utf8_percent_encode(path, UNRESERVED_PATH).to_string()
+    };
+    let mut headers = String::new();
+    for name in signed_headers {
+        let values: Vec<String> = req
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| canonical_header_value(&String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        headers.push_str(name);
+        headers.push(':');
+        headers.push_str(&values.join(","));
+        headers.push('\n');
+    }
+    format!(
+        "{}\n{uri}\n{}\n{headers}\n{}\n{}",
+        req.method,
+        canonical_query(req.query),
+        signed_headers.join(";"),
+        req.payload_hash
+    )
+}
+
+fn string_to_sign(amz_date: &str, scope: &str, canonical: &str) -> String {
+    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical.as_bytes()))
+}
+
+/// Recomputes the signature of `req` with `secret` and compares it with the
+/// one the client sent, in constant time.
+pub(crate) fn verify(signed: &SignedBy, req: &SignedRequest<'_>, secret: &str) -> bool {
+    let canonical = canonical_request(req, &signed.service, &signed.signed_headers);
+    let scope = format!("{}/{}/{}/aws4_request", signed.date, signed.region, signed.service);
+    let sts = string_to_sign(&signed.amz_date, &scope, &canonical);
+    let key = signing_key(secret, &signed.date, &signed.region, &signed.service);
+    let Ok(sent) = hex::decode(&signed.signature) else {
+        return false;
+    };
+    let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes any key length");
+    mac.update(sts.as_bytes());
+    mac.verify_slice(&sent).is_ok()
+}
+
+/// The signature of one `aws-chunked` chunk (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`),
+/// chained from the previous chunk's (the seed signature for the first).
+pub(crate) fn chunk_signature(signed: &SignedBy, secret: &str, previous: &str, chunk: &[u8]) -> String {
+    let scope = format!("{}/{}/{}/aws4_request", signed.date, signed.region, signed.service);
+    let sts = format!(
+        "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{scope}\n{previous}\n{}\n{}",
+        signed.amz_date,
+        sha256_hex(b""),
+        sha256_hex(chunk)
+    );
+    let key = signing_key(secret, &signed.date, &signed.region, &signed.service);
+    hex::encode(hmac(&key, sts.as_bytes()))
+}
+
+/// Signs a hand-written request the way the AWS SDKs do, returning the
+/// `Authorization` header value. `headers` are the headers to sign (names in
+/// any case; they must include `host` and `x-amz-date`); `amz_date` is
+/// `yyyyMMddTHHmmssZ`. For tests that build raw requests.
+#[allow(clippy::too_many_arguments)]
+pub fn authorization(
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    access_key_id: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+) -> String {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            map.append(n, v);
+        }
+    }
+    let mut signed: Vec<String> = map.keys().map(|k| k.as_str().to_owned()).collect();
+    signed.sort();
+    signed.dedup();
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let payload_hash = map
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| sha256_hex(body), str::to_owned);
+    let req = SignedRequest {
+        method,
+        path,
+        query,
+        headers: &map,
+        payload_hash: &payload_hash,
+    };
+    let date = amz_date.get(..8).unwrap_or(amz_date);
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let sts = string_to_sign(amz_date, &scope, &canonical_request(&req, service, &signed));
+    let signature = hex::encode(hmac(&signing_key(secret, date, region, service), sts.as_bytes()));
+    format!(
+        "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={signature}",
+        signed.join(";")
+    )
 }
 
 /// The parts of a request that could be identified before the check failed,
@@ -178,6 +388,11 @@ fn check_into(headers: &HeaderMap, expected_service: &str, partial: &mut Partial
     Ok(SignedBy {
         access_key_id: (*access_key_id).to_owned(),
         region: (*region).to_owned(),
+        date: (*date).to_owned(),
+        amz_date: amz_date.to_owned(),
+        service: (*service).to_owned(),
+        signed_headers: signed.iter().map(|h| (*h).to_owned()).collect(),
+        signature: signature.to_owned(),
     })
 }
 
@@ -228,13 +443,10 @@ mod tests {
             )),
             Some("20240102T030405Z"),
         );
-        assert_eq!(
-            check(&h, "gamelift").expect("accepted"),
-            SignedBy {
-                access_key_id: "AKID".into(),
-                region: "eu-west-1".into()
-            }
-        );
+        let signed = check(&h, "gamelift").expect("accepted");
+        assert_eq!(signed.access_key_id, "AKID");
+        assert_eq!(signed.region, "eu-west-1");
+        assert_eq!(signed.signed_headers, ["host", "x-amz-date"]);
     }
 
     #[test]
@@ -288,5 +500,45 @@ mod tests {
             )),
             ErrorCode::InvalidSignature
         );
+    }
+
+    /// The example from the AWS SigV4 documentation ("GET /?Param2=value2&Param1=value1"
+    /// to `example.amazonaws.com`, service `service`, 2015-08-30), which
+    /// every SigV4 implementation is tested against.
+    #[test]
+    fn matches_the_aws_reference_vector() {
+        let auth = authorization(
+            "GET",
+            "/?Param2=value2&Param1=value1",
+            &[("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")],
+            b"",
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "us-east-1",
+            "service",
+            "20150830T123600Z",
+        );
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, \
+             Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
+        );
+
+        let mut h = headers(Some(&auth), Some("20150830T123600Z"));
+        h.insert("host", HeaderValue::from_static("example.amazonaws.com"));
+        let signed = check(&h, "service").expect("well formed");
+        let hash = sha256_hex(b"");
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: Some("Param2=value2&Param1=value1"),
+            headers: &h,
+            payload_hash: &hash,
+        };
+        assert!(verify(&signed, &req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
+        assert!(!verify(&signed, &req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ"));
+        let other = SignedRequest { method: "POST", ..req };
+        assert!(!verify(&signed, &other, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"));
     }
 }

@@ -11,6 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::fixture::IpPermission;
+use crate::ops::builds::UploadTarget;
+use crate::s3::S3Credential;
 
 /// Temporary AWS credentials GetComputeAccess issued, with what they are for.
 ///
@@ -45,6 +47,52 @@ impl fmt::Debug for IssuedCredentials {
     }
 }
 
+/// A Lightsail bucket access key the emulator issued.
+///
+/// `Debug` redacts the secret, unlike aws-sdk-lightsail's `AccessKey`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct BucketAccessKey {
+    /// The bucket it grants access to (and only that bucket).
+    pub bucket: String,
+    /// The bucket's region.
+    pub region: String,
+    /// `AKIA` + 16 characters, like an IAM user's long-term key.
+    pub access_key_id: String,
+    /// 40 characters; returned by CreateBucketAccessKey only.
+    pub secret_access_key: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// Epoch seconds.
+    pub created_at: f64,
+    /// When S3 last accepted the key.
+    pub last_used: Option<KeyLastUsed>,
+}
+
+impl fmt::Debug for BucketAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BucketAccessKey")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("last_used", &self.last_used)
+            .finish()
+    }
+}
+
+/// GetBucketAccessKeys' `lastUsed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyLastUsed {
+    /// Epoch seconds.
+    pub date: f64,
+    /// The region the request went to.
+    pub region: String,
+    /// The service that accepted the key (`s3`).
+    pub service_name: String,
+}
+
 /// An SSM session started through the emulator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SsmSession {
@@ -71,26 +119,72 @@ pub(crate) struct PendingPorts {
     pub(crate) polls_left: usize,
 }
 
+/// The long-term test identities the emulator knows the secret of, as
+/// `(access key id, secret access key)`: the ones this repository's tests,
+/// benchmarks and `demo` sign with. Any other key is answered with
+/// `UnrecognizedClientException` unless the emulator issued it or
+/// [`crate::Emulator::add_identity`] registered it.
+pub const TEST_IDENTITIES: &[(&str, &str)] = &[
+    ("AKIDEXAMPLE", "secret"),
+    ("AKIDCLI", "cli-secret"),
+    ("AKIDEXAMPLETESTONLY1", "test-secret-access-key"),
+    ("AKIDOTHERADMIN000000", "other"),
+    ("AKIDGAMELIFTDEMO0000", "demo-secret-access-key"),
+    ("AKIDBENCH", "bench"),
+];
+
 #[derive(Debug)]
 pub(crate) struct RuntimeState {
+    /// Long-term identities by access key id → secret.
+    pub(crate) identities: HashMap<String, String>,
     pub(crate) issued: Vec<IssuedCredentials>,
+    /// Upload credentials CreateBuild / RequestUploadCredentials issued,
+    /// which the S3 front accepts.
+    pub(crate) upload_credentials: Vec<S3Credential>,
+    /// Set on upload credentials issued from now on.
+    pub(crate) upload_credentials_max_requests: Option<u32>,
+    /// Each uploadable build's object, by build id.
+    pub(crate) upload_targets: HashMap<String, UploadTarget>,
     pub(crate) ssm_sessions: Vec<SsmSession>,
     /// By fleet id.
     pub(crate) pending_ports: HashMap<String, PendingPorts>,
     pub(crate) port_update_delay: usize,
     pub(crate) public_ip: Option<String>,
     pub(crate) public_ip_lookups: usize,
+    /// Lightsail bucket access keys, oldest first.
+    pub(crate) bucket_keys: Vec<BucketAccessKey>,
+}
+
+impl RuntimeState {
+    /// The secret for an access key the GameLift/SSM front accepts: a
+    /// long-term identity or GetComputeAccess credentials.
+    pub(crate) fn api_secret(&self, access_key_id: &str) -> Option<String> {
+        self.identities.get(access_key_id).cloned().or_else(|| {
+            self.issued
+                .iter()
+                .find(|c| c.access_key_id == access_key_id)
+                .map(|c| c.secret_access_key.clone())
+        })
+    }
 }
 
 impl Default for RuntimeState {
     fn default() -> RuntimeState {
         RuntimeState {
+            identities: TEST_IDENTITIES
+                .iter()
+                .map(|(k, s)| ((*k).to_owned(), (*s).to_owned()))
+                .collect(),
             issued: Vec::new(),
+            upload_credentials: Vec::new(),
+            upload_credentials_max_requests: None,
+            upload_targets: HashMap::new(),
             ssm_sessions: Vec::new(),
             pending_ports: HashMap::new(),
             port_update_delay: 1,
             public_ip: None,
             public_ip_lookups: 0,
+            bucket_keys: Vec::new(),
         }
     }
 }
@@ -138,6 +232,47 @@ pub(crate) fn new_credentials(fleet_id: &str, compute_name: &str, target: &str) 
         compute_name: compute_name.to_owned(),
         target: target.to_owned(),
     }
+}
+
+/// Sets `lastUsed` of the bucket access key `access_key_id` (if it is one)
+/// to now, in the key's region. Returns whether it was a bucket key.
+pub(crate) fn record_bucket_key_use(state: &mut RuntimeState, access_key_id: &str, service: &str) -> bool {
+    match state.bucket_keys.iter_mut().find(|k| k.access_key_id == access_key_id) {
+        Some(key) => {
+            key.last_used = Some(KeyLastUsed {
+                date: now_epoch(),
+                region: key.region.clone(),
+                service_name: service.to_owned(),
+            });
+            true
+        }
+        None => false,
+    }
+}
+
+/// A fresh bucket access key for `bucket` in `region`, created now.
+pub(crate) fn new_bucket_key(bucket: &str, region: &str) -> BucketAccessKey {
+    BucketAccessKey {
+        bucket: bucket.to_owned(),
+        region: region.to_owned(),
+        access_key_id: format!("AKIA{}", random_string(16, UPPER_DIGITS)),
+        secret_access_key: random_string(40, BASE64ISH),
+        status: "Active".to_owned(),
+        created_at: now_epoch(),
+        last_used: None,
+    }
+}
+
+/// The current time in epoch seconds, millisecond precision.
+pub(crate) fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| (d.as_millis() as f64) / 1000.0)
+}
+
+/// `len` random lowercase hex digits.
+pub(crate) fn random_hex(len: usize) -> String {
+    random_string(len, HEX)
 }
 
 pub(crate) fn new_session_id() -> String {

@@ -668,11 +668,33 @@ async fn ssm_start_session_needs_issued_compute_credentials() {
     assert_eq!(emu.ssm_sessions().len(), 1);
 }
 
-const SIGNED: &str = "X-Amz-Date: 20240102T030405Z\r\n\
-     Content-Type: application/x-amz-json-1.1\r\n\
-     Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-west-2/SERVICE/aws4_request, \
-     SignedHeaders=host;x-amz-date, \
-     Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n";
+/// A POST / head for `target`, really signed (HMAC) for `service` with the
+/// test identity.
+fn signed_head(emu: &gamelift_emulator::Emulator, target: &str, service: &str, body: &[u8]) -> String {
+    let date = "20240102T030405Z";
+    let host = emu.addr().to_string();
+    let headers = [
+        ("host", host.as_str()),
+        ("x-amz-date", date),
+        ("x-amz-target", target),
+        ("content-type", "application/x-amz-json-1.1"),
+    ];
+    let auth = gamelift_emulator::sigv4::authorization(
+        "POST",
+        "/",
+        &headers,
+        body,
+        "AKIDEXAMPLE",
+        "secret",
+        "us-west-2",
+        service,
+        date,
+    );
+    format!(
+        "POST / HTTP/1.1\r\nX-Amz-Target: {target}\r\nX-Amz-Date: {date}\r\n\
+         Content-Type: application/x-amz-json-1.1\r\nAuthorization: {auth}\r\n"
+    )
+}
 
 #[test]
 fn signing_service_must_match_the_target() {
@@ -684,10 +706,7 @@ fn signing_service_must_match_the_target() {
         ("AmazonSSM.SendCommand", "ssm", 400),
     ];
     for (target, service, want) in cases {
-        let head = format!(
-            "POST / HTTP/1.1\r\nX-Amz-Target: {target}\r\n{}",
-            SIGNED.replace("SERVICE", service)
-        );
+        let head = signed_head(&emu, target, service, b"{}");
         let (status, _, body) = raw_request(&emu, &head, b"{}");
         assert_eq!(
             status,
@@ -702,6 +721,61 @@ fn signing_service_must_match_the_target() {
     }
     let services: Vec<_> = emu.calls().into_iter().map(|c| c.service).collect();
     assert_eq!(services, ["ssm", "gamelift", "gamelift", "ssm"]);
+}
+
+#[test]
+fn signatures_are_checked_with_hmac() {
+    let emu = emulator();
+    let good = signed_head(&emu, "GameLift.ListFleets", "gamelift", b"{}");
+    let (status, _, _) = raw_request(&emu, &good, b"{}");
+    assert_eq!(status, 200);
+
+    // The same signature over a different body.
+    let (status, _, body) = raw_request(&emu, &good, b"{ }");
+    assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON error");
+    assert_eq!(json["__type"], "InvalidSignatureException");
+    assert!(
+        json["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("The request signature we calculated does not match")),
+        "{json}"
+    );
+
+    // A well-formed signature by a key the emulator does not know.
+    let stranger = good.replace("Credential=AKIDEXAMPLE/", "Credential=AKIDSTRANGER/");
+    let (status, _, body) = raw_request(&emu, &stranger, b"{}");
+    assert_eq!(status, 400);
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON error");
+    assert_eq!(json["__type"], "UnrecognizedClientException");
+
+    // A registered identity signs fine; the wrong secret for it does not.
+    emu.add_identity("AKIDADDED", "added-secret");
+    for (secret, want) in [("added-secret", 200), ("not-it", 403)] {
+        let date = "20240102T030405Z";
+        let host = emu.addr().to_string();
+        let auth = gamelift_emulator::sigv4::authorization(
+            "POST",
+            "/",
+            &[
+                ("host", host.as_str()),
+                ("x-amz-date", date),
+                ("x-amz-target", "GameLift.ListFleets"),
+            ],
+            b"{}",
+            "AKIDADDED",
+            secret,
+            "us-west-2",
+            "gamelift",
+            date,
+        );
+        let head = format!(
+            "POST / HTTP/1.1\r\nX-Amz-Target: GameLift.ListFleets\r\nX-Amz-Date: {date}\r\n\
+             Authorization: {auth}\r\n"
+        );
+        let (status, _, _) = raw_request(&emu, &head, b"{}");
+        assert_eq!(status, want, "secret {secret}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 pub mod agent;
+pub mod bucket_key;
 pub mod connect;
 pub mod cp;
 #[cfg(feature = "emulator")]
