@@ -7,6 +7,7 @@
 
 use crate::ports::PortError;
 use crate::resolve::{RefError, ResolveError};
+use crate::upload::UploadError;
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum Error {
     Launch(#[from] LaunchError),
     #[error(transparent)]
     Ports(#[from] PortError),
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -41,6 +44,9 @@ pub mod code {
     /// A fleet or instance reference (or another argument) is malformed or
     /// ambiguous.
     pub const USAGE: u8 = 64;
+    /// `build upload`: DIR is missing, not a directory, empty, or holds an
+    /// unreadable file or a symlink out of it.
+    pub const NO_INPUT: u8 = 66;
     /// GameLift returned something unusable (a secret that is not a key, a
     /// response that does not parse).
     pub const BAD_DATA: u8 = 65;
@@ -79,6 +85,7 @@ impl Error {
             Error::Ports(PortError::BadCidr(_)) => code::USAGE,
             Error::Ports(PortError::Ledger(_)) => code::IO,
             Error::Ports(PortError::Lookup { .. } | PortError::Timeout { .. }) => code::UNAVAILABLE,
+            Error::Upload(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -114,6 +121,19 @@ impl ResolveError {
                 code::INVALID_REQUEST
             }
             ResolveError::Cancelled => 130,
+        }
+    }
+}
+
+impl UploadError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            UploadError::Walk(_) => code::NO_INPUT,
+            UploadError::Aws(e) => e.exit_code(),
+            UploadError::NotInitialized { .. } => code::INVALID_REQUEST,
+            UploadError::Failed { .. } => code::UNAVAILABLE,
+            UploadError::Interrupted { signal, .. } => 128u8.saturating_add(signal.number as u8),
+            UploadError::BuildFailed { .. } => code::BAD_DATA,
         }
     }
 }

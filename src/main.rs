@@ -16,6 +16,7 @@ mod output;
 mod ports;
 mod resolve;
 mod signals;
+mod upload;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
+            Command::Build(args) => commands::build::run(&cli.global, args).await,
+            Command::Builds => commands::build::list(&cli.global).await,
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

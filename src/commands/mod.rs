@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+pub mod build;
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
