@@ -47,6 +47,7 @@ impl S3World {
             .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
             .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
             .env("AWS_REGION", "us-west-2")
+            .env("AWS_DEFAULT_REGION", "us-west-2")
             .env("AWS_ENDPOINT_URL_GAMELIFT", self.emulator.endpoint())
             .env("AWS_ENDPOINT_URL_S3", self.s3())
             .env("AWS_CONFIG_FILE", d.join("aws-config"))

@@ -194,9 +194,6 @@ impl Multipart {
                 .create_multipart_upload()
                 .bucket(&self.location.bucket)
                 .key(&self.location.key)
-                // Parts carry CRC32s (the SDK's default); declaring it here
-                // makes S3 verify the whole object on completion.
-                .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Crc32)
                 .send()
                 .await;
             match res {
@@ -324,7 +321,6 @@ impl PartUploader {
                     let done = CompletedPart::builder()
                         .part_number(part.number)
                         .set_e_tag(out.e_tag().map(str::to_owned))
-                        .set_checksum_crc32(out.checksum_crc32().map(str::to_owned))
                         .build();
                     return Ok((done, len));
                 }
