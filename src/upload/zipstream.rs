@@ -8,10 +8,10 @@
 //!
 //! Compression: a file whose first 64 KiB do not shrink by at least 10%
 //! at deflate level 1 (already-compressed assets: textures, audio, pak
-//! files) is stored; everything else is deflated at level 1. Measured on
-//! the benchmark tree (README.md), level 1 zips text about as small as the
-//! default level 6 at several times the speed, and storing random data
-//! avoids burning CPU for no gain.
+//! files) is stored; everything else is deflated at level 1, the fastest
+//! level: storing data that does not compress avoids burning CPU for no
+//! gain. (The level has not been benchmarked against others yet;
+//! benches/upload.sh is where that belongs.)
 
 use std::fs::File;
 use std::io::{self, Read, Write};
