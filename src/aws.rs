@@ -227,6 +227,11 @@ impl GameLift {
         })
     }
 
+    /// The endpoint GameLift calls go to, for messages.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Turns an SDK error from a GameLift call into what the user should do
     /// about it. `op` is the API operation, which is also the IAM action's name.
     pub fn classify<E>(&self, op: &'static str, err: SdkError<E, HttpResponse>) -> AwsError

@@ -129,6 +129,13 @@ pub enum Command {
     #[command(name = "bucket-key")]
     BucketKey(BucketKeyArgs),
 
+    /// Build uploads: upload a directory as a build, or hand its upload
+    /// credentials to another tool.
+    Build(BuildArgs),
+
+    /// List the region's builds: ID, name, version, status, OS, SDK, size, age.
+    Builds,
+
     /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -373,6 +380,93 @@ pub enum AgentCommand {
     /// Whether the agent runs, and the keys it holds (fleet, instance, user,
     /// time left). Exits 3 when no agent runs.
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(subcommand)]
+    pub command: BuildCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BuildCommand {
+    /// Zip DIR straight into S3 as a GameLift build (flags as in `aws
+    /// gamelift upload-build`). No temp file; credentials are refreshed if
+    /// they expire mid-upload.
+    Upload(BuildUploadArgs),
+
+    /// Print the build's upload credentials (RequestUploadCredentials).
+    /// Secrets go to stdout, and only here and in `build exec`.
+    Credentials {
+        /// Build ID or ARN.
+        #[arg(value_name = "BUILD")]
+        build: String,
+
+        /// `env`: export lines for eval; `json`: credentials and storage
+        /// location; `credential-process`: for a profile's credential_process.
+        #[arg(long, value_enum, default_value_t = CredentialsFormat::Env)]
+        format: CredentialsFormat,
+    },
+
+    /// Run COMMAND with the build's upload credentials and
+    /// GAMELIFT_BUILD_BUCKET / GAMELIFT_BUILD_KEY in its environment (your
+    /// own AWS identity removed); its exit code is passed through.
+    Exec {
+        /// Build ID or ARN.
+        #[arg(value_name = "BUILD")]
+        build: String,
+
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialsFormat {
+    Env,
+    Json,
+    CredentialProcess,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildUploadArgs {
+    /// The build's root directory.
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
+
+    /// Build name (required unless --build-id).
+    #[arg(long, required_unless_present = "build_id")]
+    pub name: Option<String>,
+
+    /// Build version label (required unless --build-id).
+    #[arg(long, value_name = "V", required_unless_present = "build_id")]
+    pub build_version: Option<String>,
+
+    /// AMAZON_LINUX_2023, WINDOWS_2022, … (required unless --build-id).
+    #[arg(long, value_name = "OS", required_unless_present = "build_id")]
+    pub operating_system: Option<String>,
+
+    /// Server SDK version the build uses, X.Y.Z.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub server_sdk_version: Option<String>,
+
+    /// Upload to this existing INITIALIZED build (ID or ARN) instead of
+    /// creating one.
+    #[arg(long, value_name = "BUILD", conflicts_with_all = ["name", "build_version", "operating_system", "server_sdk_version"])]
+    pub build_id: Option<String>,
+
+    /// Wait until the build is READY (exit 65 if it turns FAILED).
+    #[arg(long)]
+    pub wait: bool,
+
+    /// MiB per S3 part (5 to 5120).
+    #[arg(long, value_name = "MIB", default_value_t = 8, value_parser = clap::value_parser!(u64).range(5..=5120))]
+    pub part_size: u64,
+
+    /// Parts uploaded at once; memory use is about (N + 2) × part size.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
 }
 
 #[derive(Debug, Args)]

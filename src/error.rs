@@ -8,6 +8,7 @@
 use crate::bucketkeys::BucketKeyError;
 use crate::ports::PortError;
 use crate::resolve::{RefError, ResolveError};
+use crate::upload::UploadError;
 use crate::{aws::AwsError, deliver::DeliverError, launch::LaunchError, obtain::ObtainError};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum Error {
     /// Boxed: its variants carry whole messages and would bloat every Result.
     #[error(transparent)]
     BucketKeys(Box<BucketKeyError>),
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -51,6 +54,9 @@ pub mod code {
     /// A fleet or instance reference (or another argument) is malformed or
     /// ambiguous.
     pub const USAGE: u8 = 64;
+    /// `build upload`: DIR is missing, not a directory, empty, or holds an
+    /// unreadable file or a symlink out of it.
+    pub const NO_INPUT: u8 = 66;
     /// GameLift returned something unusable (a secret that is not a key, a
     /// response that does not parse).
     pub const BAD_DATA: u8 = 65;
@@ -92,6 +98,7 @@ impl Error {
             Error::SshFlag(_) | Error::Forward(_) => code::USAGE,
             Error::Agent(e) => e.exit_code(),
             Error::BucketKeys(e) => e.exit_code(),
+            Error::Upload(e) => e.exit_code(),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
@@ -170,6 +177,19 @@ impl BucketKeyError {
             | BucketKeyError::Profile { .. } => code::IO,
             BucketKeyError::VerifyFailed { .. } => code::UNAVAILABLE,
             BucketKeyError::Declined => 1,
+        }
+    }
+}
+
+impl UploadError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            UploadError::Walk(_) => code::NO_INPUT,
+            UploadError::Aws(e) => e.exit_code(),
+            UploadError::NotInitialized { .. } => code::INVALID_REQUEST,
+            UploadError::Failed { .. } => code::UNAVAILABLE,
+            UploadError::Interrupted { signal, .. } => 128u8.saturating_add(signal.number as u8),
+            UploadError::BuildFailed { .. } => code::BAD_DATA,
         }
     }
 }

@@ -19,6 +19,7 @@ mod output;
 mod ports;
 mod resolve;
 mod signals;
+mod upload;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -50,6 +51,8 @@ fn main() -> ExitCode {
             Command::Proxy(args) => commands::proxy::run(&cli.global, args).await,
             Command::SshConfig(args) => commands::ssh_config::run(&cli.global, args),
             Command::BucketKey(args) => commands::bucket_key::run(&cli.global, args).await,
+            Command::Build(args) => commands::build::run(&cli.global, args).await,
+            Command::Builds => commands::build::list(&cli.global).await,
             Command::Completions { shell } => commands::generate::completions(shell),
             Command::Manpage => commands::generate::manpage(),
             #[cfg(feature = "emulator")]

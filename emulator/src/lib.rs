@@ -251,11 +251,18 @@ impl Emulator {
         lock(&self.shared.fixture).upload_credentials_lifetime_secs = Some(lifetime.as_secs());
     }
 
-    /// Upload credentials issued from now on expire (S3 answers
-    /// `ExpiredToken`) after `requests` accepted S3 requests; `None` lifts
-    /// the limit. A deterministic way to expire them mid-upload.
+    /// The next upload credentials issued (only those) expire (S3 answers
+    /// `ExpiredToken`) after `requests` accepted S3 requests; `None` cancels
+    /// a pending limit. A deterministic way to expire them mid-upload while
+    /// the refreshed ones keep working.
     pub fn expire_upload_credentials_after(&self, requests: Option<u32>) {
         lock(&self.shared.state).upload_credentials_max_requests = requests;
+    }
+
+    /// Every upload credential CreateBuild and RequestUploadCredentials
+    /// issued, oldest first.
+    pub fn issued_upload_credentials(&self) -> Vec<S3Credential> {
+        lock(&self.shared.state).upload_credentials.clone()
     }
 
     /// Every request the S3 front answered, oldest first.

@@ -589,9 +589,19 @@ async fn forward(
     let conn = tokio::spawn(conn);
     let answer = sender.send_request(request).await.map_err(|e| unavailable(&e))?;
     let (mut head, body) = answer.into_parts();
-    let body = body.collect().await.map_err(|e| unavailable(&e))?.to_bytes();
+    let mut body = body.collect().await.map_err(|e| unavailable(&e))?.to_bytes();
     drop(sender);
     let _ = conn.await;
+    // moto names CompleteMultipartUpload's root element
+    // `CompleteMultipartUploadResponse`; S3 (and so the Rust SDK, which
+    // checks it) uses `CompleteMultipartUploadResult`.
+    if parts.method == Method::POST && parts.uri.query().is_some_and(|q| q.contains("uploadId=")) {
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("CompleteMultipartUploadResponse") {
+            body = Bytes::from(text.replace("CompleteMultipartUploadResponse", "CompleteMultipartUploadResult"));
+            head.headers.remove(hyper::header::CONTENT_LENGTH);
+        }
+    }
     head.headers.remove(hyper::header::TRANSFER_ENCODING);
     head.headers.remove(hyper::header::CONNECTION);
     Ok(Response::from_parts(head, Full::new(body)))

@@ -141,7 +141,7 @@ pub(crate) struct RuntimeState {
     /// Upload credentials CreateBuild / RequestUploadCredentials issued,
     /// which the S3 front accepts.
     pub(crate) upload_credentials: Vec<S3Credential>,
-    /// Set on upload credentials issued from now on.
+    /// Set on the next upload credentials issued, then cleared.
     pub(crate) upload_credentials_max_requests: Option<u32>,
     /// Each uploadable build's object, by build id.
     pub(crate) upload_targets: HashMap<String, UploadTarget>,

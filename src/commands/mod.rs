@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod bucket_key;
+pub mod build;
 pub mod connect;
 pub mod cp;
 #[cfg(feature = "emulator")]

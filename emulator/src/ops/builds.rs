@@ -188,7 +188,7 @@ fn issue(ctx: &mut Ctx<'_>, target: &UploadTarget) -> (Obj, Obj) {
         secret_access_key: creds.secret_access_key.clone(),
         session_token: Some(creds.session_token.clone()),
         expires_at: Some(SystemTime::now() + Duration::from_secs(lifetime)),
-        expires_after_requests: ctx.state.upload_credentials_max_requests,
+        expires_after_requests: ctx.state.upload_credentials_max_requests.take(),
         scope: S3Scope::Object {
             bucket: target.bucket.clone(),
             key: target.key.clone(),

@@ -1,0 +1,350 @@
+//! upload, step three: S3 multipart upload with credentials refreshed
+//! underneath.
+//!
+//! The S3 client reads its credentials from a [`CredentialCell`] on every
+//! request (no identity cache), so when S3 answers `ExpiredToken` (or the
+//! `AccessDenied` an expired session can also give), the part that failed
+//! calls RequestUploadCredentials once for all parts in flight (a
+//! generation counter makes the refresh single-flight), and only that part
+//! is sent again. Parts S3 already accepted are never re-sent.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, future};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use secrecy::ExposeSecret;
+
+use super::api::{self, StorageLocation, UploadCredentials};
+use super::zipstream::Part;
+use crate::aws::{AwsError, AwsOptions, GameLift};
+
+/// How often one part may meet expired credentials before giving up.
+const MAX_REFRESHES_PER_PART: u32 = 3;
+
+/// Why the S3 side failed.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("S3 {op} on s3://{bucket}/{key} failed ({code}): {message}")]
+    Refused {
+        op: &'static str,
+        bucket: String,
+        key: String,
+        code: String,
+        message: String,
+    },
+    #[error("S3 {op} could not reach {endpoint}: {detail}\n  check the network; try again with the same --build-id")]
+    Unreachable {
+        op: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+    #[error("refreshing the upload credentials failed: {0}")]
+    Refresh(#[from] AwsError),
+}
+
+/// The current upload credentials, swapped on refresh.
+#[derive(Debug)]
+pub struct CredentialCell {
+    inner: Mutex<(u64, UploadCredentials)>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl CredentialCell {
+    pub fn new(creds: UploadCredentials) -> Arc<CredentialCell> {
+        Arc::new(CredentialCell {
+            inner: Mutex::new((0, creds)),
+            refresh: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn generation(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    fn current(&self) -> UploadCredentials {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// Calls RequestUploadCredentials unless another part already did
+    /// since `seen` was read.
+    async fn refresh(&self, seen: u64, gl: &GameLift, build_id: &str) -> Result<(), AwsError> {
+        let _single = self.refresh.lock().await;
+        if self.generation() != seen {
+            return Ok(());
+        }
+        tracing::info!(build = build_id, "upload credentials expired; requesting new ones");
+        let (creds, _) = api::request_upload_credentials(gl, build_id).await?;
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *inner = (inner.0 + 1, creds);
+        Ok(())
+    }
+}
+
+/// The SDK's view of the cell.
+#[derive(Debug, Clone)]
+struct CellProvider(Arc<CredentialCell>);
+
+impl ProvideCredentials for CellProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let c = self.0.current();
+        future::ProvideCredentials::ready(Ok(Credentials::new(
+            c.access_key_id,
+            c.secret_access_key.expose_secret(),
+            Some(c.session_token.expose_secret().to_owned()),
+            None,
+            "gamelift-upload-credentials",
+        )))
+    }
+}
+
+/// One multipart upload to a build's object.
+pub struct Multipart {
+    client: aws_sdk_s3::Client,
+    endpoint: String,
+    pub location: StorageLocation,
+    cell: Arc<CredentialCell>,
+    gl: GameLift,
+    build_id: String,
+    upload_id: Option<String>,
+}
+
+fn expired<E: ProvideErrorMetadata>(err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(_))
+        && matches!(
+            err.code(),
+            Some("ExpiredToken" | "ExpiredTokenException" | "AccessDenied" | "InvalidToken" | "TokenRefreshRequired")
+        )
+}
+
+impl Multipart {
+    /// An S3 client for the build's bucket region, with the upload
+    /// credentials. `AWS_ENDPOINT_URL_S3` (or a profile's `services`
+    /// section) picks another S3 endpoint; `--endpoint-url` is GameLift's only.
+    pub async fn new(
+        opts: &AwsOptions,
+        gl: &GameLift,
+        build_id: &str,
+        creds: UploadCredentials,
+        location: StorageLocation,
+    ) -> Multipart {
+        let cell = CredentialCell::new(creds);
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(opts.connect_timeout))
+            .build();
+        let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(gl.region.clone()))
+            .credentials_provider(CellProvider(Arc::clone(&cell)))
+            .timeout_config(timeouts)
+            .load()
+            .await;
+        // For messages only; the SDK resolves the real endpoint itself.
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| format!("s3.{}.amazonaws.com", gl.region));
+        let config = aws_sdk_s3::config::Builder::from(&sdk_config)
+            .identity_cache(aws_sdk_s3::config::IdentityCache::no_cache())
+            .build();
+        Multipart {
+            client: aws_sdk_s3::Client::from_conf(config),
+            endpoint,
+            location,
+            cell,
+            gl: gl.clone(),
+            build_id: build_id.to_owned(),
+            upload_id: None,
+        }
+    }
+
+    fn refused<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        &self,
+        op: &'static str,
+        err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> S3Error {
+        match &err {
+            SdkError::ServiceError(_) => S3Error::Refused {
+                op,
+                bucket: self.location.bucket.clone(),
+                key: self.location.key.clone(),
+                code: err.code().unwrap_or("Unknown").to_owned(),
+                message: err.message().unwrap_or("no message").to_owned(),
+            },
+            _ => S3Error::Unreachable {
+                op,
+                endpoint: self.endpoint.clone(),
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
+
+    /// CreateMultipartUpload.
+    pub async fn start(&mut self) -> Result<(), S3Error> {
+        let mut refreshes = 0;
+        loop {
+            let seen = self.cell.generation();
+            let res = self
+                .client
+                .create_multipart_upload()
+                .bucket(&self.location.bucket)
+                .key(&self.location.key)
+                .send()
+                .await;
+            match res {
+                Ok(out) => {
+                    self.upload_id = out.upload_id().map(str::to_owned);
+                    tracing::debug!(upload_id = ?self.upload_id, "multipart upload started");
+                    return Ok(());
+                }
+                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
+                    refreshes += 1;
+                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
+                }
+                Err(e) => return Err(self.refused("CreateMultipartUpload", e)),
+            }
+        }
+    }
+
+    /// A cheap handle for uploading parts concurrently.
+    pub fn part_uploader(&self) -> PartUploader {
+        PartUploader {
+            client: self.client.clone(),
+            location: self.location.clone(),
+            upload_id: self.upload_id.clone().unwrap_or_default(),
+            cell: Arc::clone(&self.cell),
+            gl: self.gl.clone(),
+            build_id: self.build_id.clone(),
+            endpoint: self.endpoint.clone(),
+        }
+    }
+
+    /// CompleteMultipartUpload with the parts in order.
+    pub async fn complete(&mut self, mut parts: Vec<CompletedPart>) -> Result<(), S3Error> {
+        parts.sort_by_key(|p| p.part_number());
+        let upload = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+        let mut refreshes = 0;
+        loop {
+            let seen = self.cell.generation();
+            let res = self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.location.bucket)
+                .key(&self.location.key)
+                .upload_id(self.upload_id.clone().unwrap_or_default())
+                .multipart_upload(upload.clone())
+                .send()
+                .await;
+            match res {
+                Ok(_) => {
+                    self.upload_id = None;
+                    return Ok(());
+                }
+                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
+                    refreshes += 1;
+                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
+                }
+                Err(e) => return Err(self.refused("CompleteMultipartUpload", e)),
+            }
+        }
+    }
+
+    /// AbortMultipartUpload, so no orphaned parts stay billed. Best effort;
+    /// returns whether S3 confirmed it.
+    pub async fn abort(&mut self) -> bool {
+        let Some(upload_id) = self.upload_id.take() else {
+            return true;
+        };
+        for _ in 0..2 {
+            let seen = self.cell.generation();
+            let res = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.location.bucket)
+                .key(&self.location.key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+            match res {
+                Ok(_) => return true,
+                Err(e) if expired(&e) => {
+                    if self.cell.refresh(seen, &self.gl, &self.build_id).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %DisplayErrorContext(&e), "AbortMultipartUpload failed");
+                    break;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Uploads parts of one multipart upload; clone one per task.
+#[derive(Clone)]
+pub struct PartUploader {
+    client: aws_sdk_s3::Client,
+    location: StorageLocation,
+    upload_id: String,
+    cell: Arc<CredentialCell>,
+    gl: GameLift,
+    build_id: String,
+    endpoint: String,
+}
+
+impl PartUploader {
+    /// UploadPart, refreshing expired credentials and re-sending only this part.
+    pub async fn upload(self, part: Part) -> Result<(CompletedPart, usize), S3Error> {
+        let len = part.data.len();
+        let mut refreshes = 0;
+        loop {
+            let seen = self.cell.generation();
+            let res = self
+                .client
+                .upload_part()
+                .bucket(&self.location.bucket)
+                .key(&self.location.key)
+                .upload_id(&self.upload_id)
+                .part_number(part.number)
+                .body(ByteStream::from(part.data.clone()))
+                .send()
+                .await;
+            match res {
+                Ok(out) => {
+                    let done = CompletedPart::builder()
+                        .part_number(part.number)
+                        .set_e_tag(out.e_tag().map(str::to_owned))
+                        .build();
+                    return Ok((done, len));
+                }
+                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
+                    refreshes += 1;
+                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
+                }
+                Err(e) => {
+                    return Err(match &e {
+                        SdkError::ServiceError(_) => S3Error::Refused {
+                            op: "UploadPart",
+                            bucket: self.location.bucket.clone(),
+                            key: self.location.key.clone(),
+                            code: e.code().unwrap_or("Unknown").to_owned(),
+                            message: e.message().unwrap_or("no message").to_owned(),
+                        },
+                        _ => S3Error::Unreachable {
+                            op: "UploadPart",
+                            endpoint: self.endpoint.clone(),
+                            detail: DisplayErrorContext(&e).to_string(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+}
