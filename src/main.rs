@@ -16,6 +16,8 @@ mod output;
 mod ports;
 mod resolve;
 mod signals;
+#[cfg(windows)]
+mod winsec;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -35,6 +35,8 @@ pub mod fixture;
 mod ops;
 mod server;
 mod sigv4;
+/// The local OpenSSH sshd that plays an instance; Unix only (sshd runs there).
+#[cfg(unix)]
 pub mod sshd;
 mod state;
 mod wire;
