@@ -61,13 +61,23 @@ wine() { /usr/lib/wine/wine64 "$@"; }
 
 echo "windows stage: the exe against the emulator"
 cargo build --release -p gamelift-emulator
-target/release/gamelift-emulator --port 0 > "$work/emulator.out" &
+# The sample account, with a real RSA key as the Linux instance's secret.
+ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$work/instance-key"
+target/release/gamelift-emulator --print-sample | python3 -c '
+import json, sys
+fixture = json.load(sys.stdin)
+for instance in fixture["instances"]:
+    if instance["instance_id"] == sys.argv[2]:
+        instance["secret"] = open(sys.argv[1]).read()
+json.dump(fixture, open(sys.argv[3], "w"))' "$work/instance-key" i-0123456789abcdef0 "$work/fixture.json"
+target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" > "$work/emulator.out" &
 emulator_pid=$!
 for _ in $(seq 100); do grep -q '^listening on ' "$work/emulator.out" && break; sleep 0.1; done
 endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out")
 [ -n "$endpoint" ] || { echo "windows stage: the emulator did not start" >&2; exit 1; }
 export AWS_ACCESS_KEY_ID=AKIDGAMELIFTDEMO0000 AWS_SECRET_ACCESS_KEY=demo-secret-access-key AWS_REGION=us-west-2
-export AWS_CONFIG_FILE=$work/none AWS_SHARED_CREDENTIALS_FILE=$work/none AWS_EC2_METADATA_DISABLED=true
+: > "$work/aws-config"
+export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-config AWS_EC2_METADATA_DISABLED=true
 export WINEPATH="Z:${work//\//\\}\\bin"
 export FAKE_SSH_LOG="Z:${work//\//\\}\\ssh.log"
 password='Pa55w.rd-Emulator!'
@@ -102,6 +112,8 @@ grep -qx 'uname' "$work/ssh.log" || fail "the remote command did not reach ssh.e
 keys=$(find "$WINEPREFIX/drive_c" -name '*.pem' | wc -l)
 [ "$keys" = 0 ] || fail "a key file was left behind"
 grep -q 'BEGIN RSA' "$work/connect.out" "$work/connect.err" && fail "the key leaked to the output"
+key_body=$(sed -n 2p "$work/instance-key")
+grep -qF "$key_body" "$work/connect.out" "$work/connect.err" "$work/ssh.log" && fail "the key leaked"
 
 wine "$exe" --endpoint-url "$endpoint" fleets --output json > "$work/fleets.json" \
     || fail "fleets --output json failed"
