@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -73,7 +72,7 @@ impl KeyDir {
             path: path.clone(),
             source,
         })?;
-        tracing::debug!(path = %path.display(), "key written (0600)");
+        tracing::debug!(path = %path.display(), "key written (readable by us alone)");
         Ok(file)
     }
 }
@@ -91,13 +90,10 @@ impl PrivateFile {
     /// `O_NOFOLLOW` mean we never write through a file or symlink someone
     /// else put in our way; the mode is set at creation, never widened. On
     /// any failure after creation the file is removed again.
+    /// On Windows the file gets a protected owner-only DACL at creation
+    /// instead (see `winsec`), which is what Windows OpenSSH insists on.
     pub fn create(path: &Path, parts: &[&[u8]]) -> io::Result<PrivateFile> {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(path)?;
+        let mut file = create_private(path)?;
         let guard = PrivateFile { path: path.to_owned() };
         for part in parts {
             file.write_all(part)?;
@@ -109,6 +105,22 @@ impl PrivateFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+#[cfg(unix)]
+fn create_private(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+#[cfg(windows)]
+fn create_private(path: &Path) -> io::Result<fs::File> {
+    crate::winsec::create_private_file(path)
 }
 
 impl Drop for PrivateFile {
@@ -194,10 +206,17 @@ fn owner_pid(file_name: &str) -> Option<i32> {
 }
 
 /// Whether process `pid` exists (ours or another user's).
+#[cfg(unix)]
 pub fn process_alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence and permission.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Whether process `pid` exists (ours or another user's).
+#[cfg(windows)]
+pub fn process_alive(pid: i32) -> bool {
+    u32::try_from(pid).is_ok_and(crate::winsec::process_alive)
 }
 
 #[cfg(test)]
@@ -215,7 +234,13 @@ mod tests {
     #[test]
     fn liveness() {
         assert!(process_alive(std::process::id() as i32));
+        #[cfg(unix)]
         let mut child = std::process::Command::new("true").spawn().unwrap();
+        #[cfg(windows)]
+        let mut child = std::process::Command::new("cmd")
+            .args(["/c", "exit 0"])
+            .spawn()
+            .unwrap();
         let pid = child.id() as i32;
         child.wait().unwrap();
         assert!(!process_alive(pid));

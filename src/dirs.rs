@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use directories::ProjectDirs;
@@ -16,12 +15,18 @@ fn project() -> io::Result<ProjectDirs> {
 
 /// The per-user runtime directory for secrets: `$XDG_RUNTIME_DIR/gamelift-access`
 /// where the platform has one (tmpfs, private, cleared at logout), else
-/// `<tmp>/gamelift-access-<uid>`. Either way it is checked to be ours and 0700.
+/// `<tmp>/gamelift-access-<uid>`; on Windows `%LOCALAPPDATA%\gamelift-access\runtime`
+/// (the temp dir there is per user anyway, but roams less predictably).
+/// Either way it is checked to be ours and private.
 pub fn runtime_dir() -> io::Result<PathBuf> {
-    let dir = match project()?.runtime_dir() {
+    let project = project()?;
+    let dir = match project.runtime_dir() {
         Some(dir) => dir.to_owned(),
+        #[cfg(unix)]
         // SAFETY: geteuid has no preconditions and cannot fail.
         None => std::env::temp_dir().join(format!("gamelift-access-{}", unsafe { libc::geteuid() })),
+        #[cfg(windows)]
+        None => project.data_local_dir().join("runtime"),
     };
     ensure_private_dir(&dir)?;
     Ok(dir)
@@ -54,7 +59,9 @@ pub fn cache_dir() -> io::Result<PathBuf> {
 /// directory owned by us with mode 0700. A directory in a shared place like
 /// /tmp that someone else made, or a symlink planted there, is refused rather
 /// than trusted with a secret.
+#[cfg(unix)]
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -72,6 +79,26 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+/// Windows: creates `dir` (parents as usual, `dir` itself owner-only), then
+/// insists that it is a real directory (not a junction or symlink) owned by
+/// the current user, and gives it the protected owner-only DACL again, which
+/// is what 0700 means there.
+#[cfg(windows)]
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    crate::winsec::create_private_dir(dir)?;
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.file_type().is_dir() || meta.file_type().is_symlink() {
+        return Err(unsafe_dir(dir, "is not a directory (a link?)"));
+    }
+    if !crate::winsec::owned_by_us(dir)? {
+        return Err(unsafe_dir(dir, "belongs to another user"));
+    }
+    crate::winsec::make_private(dir)
 }
 
 fn unsafe_dir(dir: &Path, why: &str) -> io::Error {

@@ -20,6 +20,8 @@ mod ports;
 mod resolve;
 mod signals;
 mod upload;
+#[cfg(windows)]
+mod winsec;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -50,6 +50,8 @@ mod ratelimit;
 pub mod s3;
 mod server;
 pub mod sigv4;
+/// The local OpenSSH sshd that plays an instance; Unix only (sshd runs there).
+#[cfg(unix)]
 pub mod sshd;
 mod state;
 mod wire;

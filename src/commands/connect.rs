@@ -330,11 +330,13 @@ async fn connect_rdp(
     finish(outcome)
 }
 
-/// Writes the password to the controlling terminal itself, not to stdout
-/// or stderr, which may be a log, a pipe or a CI transcript.
+/// Writes the password to the controlling terminal itself (`/dev/tty`; the
+/// console, `CONOUT$`, on Windows), not to stdout or stderr, which may be a
+/// log, a pipe or a CI transcript.
 fn show_on_terminal(user: &str, host: &str, password: &SecretString) {
     use std::io::Write;
-    match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+    const TERMINAL: &str = if cfg!(windows) { "CONOUT$" } else { "/dev/tty" };
+    match std::fs::OpenOptions::new().write(true).open(TERMINAL) {
         Ok(mut tty) => {
             let _ = writeln!(tty, "password for {user}@{host}: {}", password.expose_secret());
         }

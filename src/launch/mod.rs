@@ -90,6 +90,10 @@ pub async fn run_with(
         program: command.program.clone(),
         source,
     })?;
+    #[cfg(windows)]
+    if let Some(handle) = child.raw_handle() {
+        crate::winsec::adopt(handle);
+    }
     let mut interrupted = None;
     let status = loop {
         // Signals first: when one arrives as the child exits, it is still
@@ -99,10 +103,7 @@ pub async fn run_with(
             sig = signals.recv() => {
                 tracing::debug!(signal = sig.name, "passing the signal to {}", command.program.display());
                 interrupted.get_or_insert(sig);
-                if let Some(pid) = child.id() {
-                    // SAFETY: plain kill(2) on our own child's pid, not yet reaped.
-                    unsafe { libc::kill(pid as i32, sig.number) };
-                }
+                pass_on(&child, sig);
             }
             status = child.wait() => break status,
         }
@@ -117,7 +118,23 @@ pub async fn run_with(
     })
 }
 
+/// Sends the signal we received on to the client.
+#[cfg(unix)]
+fn pass_on(child: &tokio::process::Child, sig: Received) {
+    if let Some(pid) = child.id() {
+        // SAFETY: plain kill(2) on our own child's pid, not yet reaped.
+        unsafe { libc::kill(pid as i32, sig.number) };
+    }
+}
+
+/// On Windows a console event reaches every process on the console, the
+/// client included, so there is nothing to pass on: we keep waiting for it.
+/// Should we die first, the Job object ends it.
+#[cfg(windows)]
+fn pass_on(_child: &tokio::process::Child, _sig: Received) {}
+
 /// A shell-style exit code: the code, or 128 + the signal that killed it.
+#[cfg(unix)]
 pub fn exit_code(status: ExitStatus) -> u8 {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
@@ -125,4 +142,10 @@ pub fn exit_code(status: ExitStatus) -> u8 {
         (None, Some(sig)) => 128u8.saturating_add(sig as u8),
         (None, None) => 1,
     }
+}
+
+/// The exit code, as far as 8 bits carry it (Windows codes are 32 bits).
+#[cfg(windows)]
+pub fn exit_code(status: ExitStatus) -> u8 {
+    status.code().map_or(1, |code| code as u8)
 }

@@ -562,6 +562,7 @@ mod tests {
     }
 
     /// A stand-in client: a script that records its stdin and argv.
+    #[cfg(unix)]
     fn recorder(dir: &Path, body: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.join("client");
@@ -570,6 +571,7 @@ mod tests {
         path
     }
 
+    #[cfg(unix)]
     #[tokio::test]
     async fn launch_feeds_freerdp_one_password_line_on_stdin() {
         let dir = tempfile::tempdir().unwrap();
@@ -606,6 +608,7 @@ mod tests {
         assert!(argv.contains("/from-stdin:force\n"));
     }
 
+    #[cfg(unix)]
     #[tokio::test]
     async fn launch_opens_a_0600_rdp_file_and_removes_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -648,6 +651,7 @@ mod tests {
         assert!(err.to_string().contains("only on Windows"), "{err}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn rdp_file_is_0600_refuses_existing_files_and_goes_away() {
         use std::os::unix::fs::PermissionsExt;
@@ -664,5 +668,20 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("target"), &path).unwrap();
         assert!(PrivateFile::create(&path, &[b"x"]).is_err());
         assert!(!dir.path().join("target").exists());
+    }
+
+    /// Windows: the same file, owner-only by its DACL rather than a mode.
+    #[cfg(windows)]
+    #[test]
+    fn rdp_file_is_owner_only_refuses_existing_files_and_goes_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = rdp_file_path(dir.path());
+        let file = PrivateFile::create(&path, &[b"full address:s:x:1\n"]).unwrap();
+        let sid = crate::winsec::user_sid().unwrap();
+        assert_eq!(crate::winsec::dacl_sddl(&path).unwrap(), format!("D:P(A;;FA;;;{sid})"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "full address:s:x:1\n");
+        assert!(PrivateFile::create(&path, &[b"again"]).is_err(), "CREATE_NEW");
+        drop(file);
+        assert!(!path.exists());
     }
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# CI, Windows stage: build gamelift-access for x86_64-pc-windows-gnu with
+# Debian's Rust and MinGW, run its unit tests under Wine, and run the exe
+# under Wine against the Linux emulator on 127.0.0.1.
+#
+# A missing compiler or Wine fails this stage loudly: nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+triple=x86_64-pc-windows-gnu
+packages=()
+[ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] || packages+=(rustc-web cargo-web rust-web-src)
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || packages+=(gcc-mingw-w64-x86-64)
+[ -x /usr/lib/wine/wine64 ] || packages+=(wine64)
+if [ ${#packages[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+for tool in /usr/bin/rustc /usr/bin/cargo /usr/lib/wine/wine64; do
+    [ -x "$tool" ] || { echo "windows stage: $tool is missing" >&2; exit 1; }
+done
+command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "windows stage: MinGW gcc is missing" >&2; exit 1; }
+
+# Debian's cargo with Debian's rustc, which has the std sources that
+# -Zbuild-std compiles for the Windows target (no rustup target here).
+export PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR=$PWD/target/windows
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
+export WINEPREFIX WINEDEBUG=-all
+WINEPREFIX=$(mktemp -d /tmp/gamelift-access-wine.XXXXXX)
+work=$(mktemp -d /tmp/gamelift-access-winci.XXXXXX)
+emulator_pid=
+cleanup() {
+    [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+    /usr/lib/wine/wineserver -k 2>/dev/null || true
+    rm -rf "$WINEPREFIX" "$work"
+}
+trap cleanup EXIT
+build=(-Zbuild-std=std,panic_abort --target "$triple")
+
+echo "windows stage: building gamelift-access.exe and its unit tests"
+cargo build "${build[@]}" --bin gamelift-access
+cargo test "${build[@]}" --bin gamelift-access --no-run
+
+echo "windows stage: preparing Wine"
+/usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
+/usr/lib/wine/wineserver -w
+system32=$WINEPREFIX/drive_c/windows/system32
+# Wine 8 lacks bcryptprimitives.dll (ProcessPrng), which Rust's std imports;
+# a stand-in for testing only (see .ci/wine/bcryptprimitives.c).
+x86_64-w64-mingw32-gcc -O2 -shared -o "$system32/bcryptprimitives.dll" .ci/wine/bcryptprimitives.c -ladvapi32
+mkdir -p "$work/bin"
+x86_64-w64-mingw32-gcc -O2 -o "$work/bin/ssh.exe" .ci/wine/fake-ssh.c
+
+echo "windows stage: unit tests under Wine"
+cargo test "${build[@]}" --bin gamelift-access
+
+exe=$CARGO_TARGET_DIR/$triple/debug/gamelift-access.exe
+wine() { /usr/lib/wine/wine64 "$@"; }
+
+echo "windows stage: the exe against the emulator"
+cargo build --release -p gamelift-emulator
+# The sample account, with a real RSA key as the Linux instance's secret.
+ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$work/instance-key"
+target/release/gamelift-emulator --print-sample | python3 -c '
+import json, sys
+fixture = json.load(sys.stdin)
+for instance in fixture["instances"]:
+    if instance["instance_id"] == sys.argv[2]:
+        instance["secret"] = open(sys.argv[1]).read()
+json.dump(fixture, open(sys.argv[3], "w"))' "$work/instance-key" i-0123456789abcdef0 "$work/fixture.json"
+target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" > "$work/emulator.out" &
+emulator_pid=$!
+for _ in $(seq 100); do grep -q '^listening on ' "$work/emulator.out" && break; sleep 0.1; done
+endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out")
+[ -n "$endpoint" ] || { echo "windows stage: the emulator did not start" >&2; exit 1; }
+export AWS_ACCESS_KEY_ID=AKIDGAMELIFTDEMO0000 AWS_SECRET_ACCESS_KEY=demo-secret-access-key AWS_REGION=us-west-2
+: > "$work/aws-config"
+export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-config AWS_EC2_METADATA_DISABLED=true
+export WINEPATH="Z:${work//\//\\}\\bin"
+export FAKE_SSH_LOG="Z:${work//\//\\}\\ssh.log"
+password='Pa55w.rd-Emulator!'
+linux_fleet=fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d linux_instance=i-0123456789abcdef0
+windows_fleet=fleet-2b3c4d5e-6f70-4b8c-9d0e-1f2a3b4c5d6e windows_instance=i-0fedcba9876543210
+fail() { echo "windows stage: $*" >&2; exit 1; }
+
+wine "$exe" --help > "$work/help" || fail "--help failed"
+grep -q 'connect' "$work/help" || fail "--help does not list connect"
+
+wine "$exe" --endpoint-url "$endpoint" connect "$windows_fleet" "$windows_instance" --show-password \
+    > "$work/pw.out" 2> "$work/pw.err" || fail "connect --show-password failed: $(cat "$work/pw.err")"
+[ "$(tr -d '\r' < "$work/pw.out")" = "$password" ] || fail "--show-password printed something else"
+grep -qF "$password" "$work/pw.err" && fail "the password leaked to stderr"
+
+wine "$exe" --endpoint-url "$endpoint" connect "$linux_fleet" "$linux_instance" --print \
+    > "$work/print.out" 2> "$work/print.err" || fail "connect --print failed: $(cat "$work/print.err")"
+grep -q 'ssh.exe' "$work/print.out" || fail "--print does not name ssh.exe: $(cat "$work/print.out")"
+grep -q "HostKeyAlias=$linux_instance" "$work/print.out" || fail "--print lacks HostKeyAlias"
+
+# A real connect: the key goes to an owner-only file, the (recording) ssh.exe
+# gets it with -i, its exit code 7 comes back, and the key file is gone.
+set +e
+wine "$exe" --endpoint-url "$endpoint" connect "$linux_fleet" "$linux_instance" -- uname -a \
+    > "$work/connect.out" 2> "$work/connect.err"
+code=$?
+set -e
+[ "$code" = 7 ] || fail "connect exited $code, not ssh.exe's 7: $(cat "$work/connect.err")"
+grep -qx 'key: rsa' "$work/ssh.log" || fail "ssh.exe did not find the key: $(cat "$work/ssh.log")"
+grep -qx -- '-i' "$work/ssh.log" || fail "no -i on ssh.exe's command line"
+grep -qx 'uname' "$work/ssh.log" || fail "the remote command did not reach ssh.exe"
+keys=$(find "$WINEPREFIX/drive_c" -name '*.pem' | wc -l)
+[ "$keys" = 0 ] || fail "a key file was left behind"
+grep -q 'BEGIN RSA' "$work/connect.out" "$work/connect.err" && fail "the key leaked to the output"
+key_body=$(sed -n 2p "$work/instance-key")
+grep -qF "$key_body" "$work/connect.out" "$work/connect.err" "$work/ssh.log" && fail "the key leaked"
+
+wine "$exe" --endpoint-url "$endpoint" fleets --output json > "$work/fleets.json" \
+    || fail "fleets --output json failed"
+python3 -c "import json,sys; ids=[f['fleet_id'] for f in json.load(open(sys.argv[1]))]; assert sys.argv[2] in ids, ids" \
+    "$work/fleets.json" "$linux_fleet" || fail "fleets --output json: $(cat "$work/fleets.json")"
+
+echo "windows stage: passed"

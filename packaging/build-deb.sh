@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds a .deb in target/debian/ with cargo-deb: the binary, its man page,
+# completions for bash, zsh and fish, and the README.
+#   packaging/build-deb.sh        (cargo install cargo-deb first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command -v cargo-deb >/dev/null 2>&1 || { echo "needs cargo-deb: cargo install cargo-deb" >&2; exit 1; }
+cargo build --release --locked
+bin=target/release/gamelift-access
+mkdir -p target/assets
+"$bin" manpage | gzip -9n > target/assets/gamelift-access.1.gz
+"$bin" completions bash > target/assets/gamelift-access.bash
+"$bin" completions zsh > target/assets/_gamelift-access
+"$bin" completions fish > target/assets/gamelift-access.fish
+cargo deb --no-build --locked

@@ -1,0 +1,418 @@
+//! Windows: what Unix file modes, uids and process groups do elsewhere.
+//!
+//! Windows OpenSSH (`ssh.exe`) refuses a private key whose ACL grants
+//! anyone but its owner, SYSTEM or Administrators, and the inherited ACL of
+//! a file under `%LOCALAPPDATA%` grants more than that. So secrets are
+//! created with an explicit, *protected* DACL (no inheritance) holding one
+//! ACE: full control for the current user. Nothing here imitates chmod; the
+//! DACL is set when the object is created, and a directory that already
+//! exists must belong to us before its DACL is made owner-only again.
+//!
+//! Also here: whether a process is alive (for the sweep of a crashed run's
+//! leftovers) and the Job object that makes our children die with us.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::windows::ffi::OsStrExt;
+use std::os::windows::io::{FromRawHandle, RawHandle};
+use std::path::Path;
+use std::ptr;
+use std::sync::OnceLock;
+
+use windows_sys::Win32::Foundation::{
+    CloseHandle, ERROR_ALREADY_EXISTS, GENERIC_READ, GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE, LocalFree,
+    STILL_ACTIVE,
+};
+use windows_sys::Win32::Security::Authorization::{
+    ConvertSecurityDescriptorToStringSecurityDescriptorW, ConvertSidToStringSidW,
+    ConvertStringSecurityDescriptorToSecurityDescriptorW, GetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
+    SetNamedSecurityInfoW,
+};
+use windows_sys::Win32::Security::{
+    ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation, OWNER_SECURITY_INFORMATION,
+    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, TOKEN_QUERY, TOKEN_USER,
+    TokenUser,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    CREATE_NEW, CreateDirectoryW, CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OPEN_REPARSE_POINT,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation, SetInformationJobObject,
+};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, GetExitCodeProcess, OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
+};
+
+fn wide(s: &OsStr) -> Vec<u16> {
+    s.encode_wide().chain(Some(0)).collect()
+}
+
+/// Reads a NUL-terminated wide string that the system allocated, then frees it.
+///
+/// # Safety
+/// `p` must be a LocalAlloc'd NUL-terminated UTF-16 string.
+unsafe fn take_local_wide(p: *mut u16) -> String {
+    let mut len = 0;
+    // SAFETY: the caller promises a NUL-terminated string.
+    while unsafe { *p.add(len) } != 0 {
+        len += 1;
+    }
+    // SAFETY: `len` u16s were just read from `p`.
+    let s = String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(p, len) });
+    // SAFETY: allocated by the system with LocalAlloc, freed once.
+    unsafe { LocalFree(p.cast()) };
+    s
+}
+
+/// A handle closed on drop.
+struct Handle(HANDLE);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // SAFETY: a handle we opened and own.
+        unsafe { CloseHandle(self.0) };
+    }
+}
+
+/// The current user's SID, as a string (`S-1-5-21-…`). Read once: the
+/// process token's user does not change.
+pub fn user_sid() -> io::Result<&'static str> {
+    static SID: OnceLock<String> = OnceLock::new();
+    if let Some(sid) = SID.get() {
+        return Ok(sid);
+    }
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: the pseudo-handle of our own process; `token` receives a handle.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let token = Handle(token);
+    let mut len = 0u32;
+    // SAFETY: a size query with a null buffer.
+    unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut len) };
+    // u64s keep TOKEN_USER's pointer field aligned.
+    let mut buf = vec![0u64; (len as usize).div_ceil(8)];
+    // SAFETY: `buf` holds at least `len` bytes.
+    if unsafe { GetTokenInformation(token.0, TokenUser, buf.as_mut_ptr().cast(), len, &mut len) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: GetTokenInformation(TokenUser) filled in a TOKEN_USER.
+    let user = unsafe { &*(buf.as_ptr() as *const TOKEN_USER) };
+    // SAFETY: the SID lives in `buf`.
+    let sid = unsafe { sid_string(user.User.Sid) }?;
+    Ok(SID.get_or_init(|| sid))
+}
+
+/// A SID in its string form.
+///
+/// # Safety
+/// `sid` must point to a valid SID.
+unsafe fn sid_string(sid: PSID) -> io::Result<String> {
+    let mut s: *mut u16 = ptr::null_mut();
+    // SAFETY: a valid SID; `s` receives a LocalAlloc'd string.
+    if unsafe { ConvertSidToStringSidW(sid, &mut s) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: ConvertSidToStringSidW returned a LocalAlloc'd wide string.
+    Ok(unsafe { take_local_wide(s) })
+}
+
+/// The owner-only DACL, in SDDL: protected (`P`, nothing inherited) and one
+/// ACE granting the current user full control (`FA`), inherited by what is
+/// created inside a directory (`OICI`).
+pub fn owner_only_sddl(directory: bool) -> io::Result<String> {
+    let sid = user_sid()?;
+    let inherit = if directory { "OICI" } else { "" };
+    Ok(format!("O:{sid}D:P(A;{inherit};FA;;;{sid})"))
+}
+
+/// A self-relative security descriptor, freed on drop.
+struct Descriptor(PSECURITY_DESCRIPTOR);
+
+impl Descriptor {
+    fn from_sddl(sddl: &str) -> io::Result<Self> {
+        let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
+        let text = wide(OsStr::new(sddl));
+        // SAFETY: a NUL-terminated SDDL string; `sd` receives a LocalAlloc'd descriptor.
+        let ok = unsafe {
+            ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                text.as_ptr(),
+                SDDL_REVISION_1,
+                &mut sd,
+                ptr::null_mut(),
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self(sd))
+    }
+
+    fn owner_only(directory: bool) -> io::Result<Self> {
+        Self::from_sddl(&owner_only_sddl(directory)?)
+    }
+
+    fn attributes(&self) -> SECURITY_ATTRIBUTES {
+        SECURITY_ATTRIBUTES {
+            nLength: size_of::<SECURITY_ATTRIBUTES>() as u32,
+            lpSecurityDescriptor: self.0,
+            bInheritHandle: 0,
+        }
+    }
+
+    fn dacl(&self) -> io::Result<*mut ACL> {
+        let (mut present, mut defaulted) = (0, 0);
+        let mut dacl: *mut ACL = ptr::null_mut();
+        // SAFETY: a valid descriptor; the DACL pointer points into it.
+        if unsafe { GetSecurityDescriptorDacl(self.0, &mut present, &mut dacl, &mut defaulted) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(dacl)
+    }
+}
+
+impl Drop for Descriptor {
+    fn drop(&mut self) {
+        // SAFETY: allocated by the system with LocalAlloc, freed once.
+        unsafe { LocalFree(self.0) };
+    }
+}
+
+/// Creates `path` as a new file that only the current user can open, and
+/// opens it for writing. `CREATE_NEW` is `O_EXCL`; opening the reparse
+/// point itself is `O_NOFOLLOW` (a link planted there makes creation fail).
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let sd = Descriptor::owner_only(false)?;
+    let attributes = sd.attributes();
+    let name = wide(path.as_os_str());
+    // SAFETY: a NUL-terminated path and a valid SECURITY_ATTRIBUTES.
+    let handle = unsafe {
+        CreateFileW(
+            name.as_ptr(),
+            GENERIC_READ | GENERIC_WRITE,
+            0,
+            &attributes,
+            CREATE_NEW,
+            FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT,
+            ptr::null_mut(),
+        )
+    };
+    if handle == INVALID_HANDLE_VALUE {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh handle that the File now owns.
+    Ok(unsafe { File::from_raw_handle(handle as RawHandle) })
+}
+
+/// Creates `dir` with the owner-only DACL; an existing one is left to
+/// [`make_private`], which checks who owns it first.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let sd = Descriptor::owner_only(true)?;
+    let attributes = sd.attributes();
+    let name = wide(dir.as_os_str());
+    // SAFETY: a NUL-terminated path and a valid SECURITY_ATTRIBUTES.
+    if unsafe { CreateDirectoryW(name.as_ptr(), &attributes) } == 0 {
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(ERROR_ALREADY_EXISTS as i32) {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` is owned by the current user.
+pub fn owned_by_us(path: &Path) -> io::Result<bool> {
+    let name = wide(path.as_os_str());
+    let mut owner: PSID = ptr::null_mut();
+    let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
+    // SAFETY: a NUL-terminated path; `owner` points into `sd`, freed below.
+    let rc = unsafe {
+        GetNamedSecurityInfoW(
+            name.as_ptr(),
+            SE_FILE_OBJECT,
+            OWNER_SECURITY_INFORMATION,
+            &mut owner,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &mut sd,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    let sd = Descriptor(sd);
+    // SAFETY: `owner` points into `sd`, which is alive.
+    let owner = unsafe { sid_string(owner) }?;
+    drop(sd);
+    Ok(owner == user_sid()?)
+}
+
+/// Replaces the DACL of `dir` (ours) with the owner-only one, inheritance
+/// cut: what `chmod 700` means, said the Windows way.
+pub fn make_private(dir: &Path) -> io::Result<()> {
+    let sd = Descriptor::owner_only(true)?;
+    let dacl = sd.dacl()?;
+    let name = wide(dir.as_os_str());
+    // SAFETY: a NUL-terminated path and a DACL inside a live descriptor.
+    let rc = unsafe {
+        SetNamedSecurityInfoW(
+            name.as_ptr(),
+            SE_FILE_OBJECT,
+            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            dacl,
+            ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[cfg(test)]
+/// The DACL of `path` in SDDL, for checks and tests (`D:P(A;;FA;;;S-1-…)`).
+pub fn dacl_sddl(path: &Path) -> io::Result<String> {
+    let name = wide(path.as_os_str());
+    let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
+    // SAFETY: a NUL-terminated path; `sd` receives a LocalAlloc'd descriptor.
+    let rc = unsafe {
+        GetNamedSecurityInfoW(
+            name.as_ptr(),
+            SE_FILE_OBJECT,
+            DACL_SECURITY_INFORMATION,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &mut sd,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    let sd = Descriptor(sd);
+    let mut s: *mut u16 = ptr::null_mut();
+    // SAFETY: a valid descriptor; `s` receives a LocalAlloc'd string.
+    let ok = unsafe {
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd.0,
+            SDDL_REVISION_1,
+            DACL_SECURITY_INFORMATION,
+            &mut s,
+            ptr::null_mut(),
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a LocalAlloc'd wide string from the call above.
+    Ok(unsafe { take_local_wide(s) })
+}
+
+/// Whether process `pid` is still running.
+pub fn process_alive(pid: u32) -> bool {
+    // SAFETY: OpenProcess returns null when there is no such process.
+    let handle = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    if handle.is_null() {
+        // Access denied still means it exists (another user's process).
+        return io::Error::last_os_error().raw_os_error() == Some(5);
+    }
+    let handle = Handle(handle);
+    let mut code = 0u32;
+    // SAFETY: a process handle we hold.
+    let ok = unsafe { GetExitCodeProcess(handle.0, &mut code) };
+    ok != 0 && code == STILL_ACTIVE as u32
+}
+
+/// The Job object our children run in. It is closed only when this process
+/// ends, however it ends, and `KILL_ON_JOB_CLOSE` then ends them too: the
+/// Windows counterpart of a client dying with its session.
+fn job() -> Option<HANDLE> {
+    struct Job(HANDLE);
+    // SAFETY: a kernel handle, usable from any thread.
+    unsafe impl Send for Job {}
+    unsafe impl Sync for Job {}
+    static JOB: OnceLock<Option<Job>> = OnceLock::new();
+    JOB.get_or_init(|| {
+        // SAFETY: an anonymous job object with default security.
+        let job = unsafe { CreateJobObjectW(ptr::null(), ptr::null()) };
+        if job.is_null() {
+            tracing::warn!("cannot create a Job object: {}", io::Error::last_os_error());
+            return None;
+        }
+        // SAFETY: all-zero is a valid JOBOBJECT_EXTENDED_LIMIT_INFORMATION.
+        let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+        limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+        // SAFETY: the job we just made and a correctly sized structure.
+        let ok = unsafe {
+            SetInformationJobObject(
+                job,
+                JobObjectExtendedLimitInformation,
+                (&raw const limits).cast(),
+                size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+            )
+        };
+        if ok == 0 {
+            tracing::warn!("cannot configure the Job object: {}", io::Error::last_os_error());
+        }
+        Some(Job(job))
+    })
+    .as_ref()
+    .map(|j| j.0)
+}
+
+/// Puts a child process (by its handle) into our Job object, so that it dies
+/// with us. Best effort: a process already in a job that forbids breakaway
+/// cannot join, and then only that guarantee is lost.
+pub fn adopt(child: RawHandle) {
+    if let Some(job) = job() {
+        // SAFETY: our job and the handle of a child we spawned and still hold.
+        if unsafe { AssignProcessToJobObject(job, child as HANDLE) } == 0 {
+            tracing::debug!(
+                "cannot put the client in our Job object: {}",
+                io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn private_files_carry_exactly_the_owner_only_dacl() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        let mut file = create_private_file(&path).unwrap();
+        file.write_all(b"secret\n").unwrap();
+        drop(file);
+        let sid = user_sid().unwrap();
+        assert!(sid.starts_with("S-1-5-"), "{sid}");
+        assert_eq!(dacl_sddl(&path).unwrap(), format!("D:P(A;;FA;;;{sid})"));
+        assert!(owned_by_us(&path).unwrap());
+        assert!(
+            create_private_file(&path).is_err(),
+            "CREATE_NEW refuses an existing file"
+        );
+    }
+
+    #[test]
+    fn private_dirs_are_protected_and_inherit_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("runtime");
+        create_private_dir(&private).unwrap();
+        create_private_dir(&private).unwrap();
+        let sid = user_sid().unwrap();
+        assert_eq!(dacl_sddl(&private).unwrap(), format!("D:P(A;OICI;FA;;;{sid})"));
+        make_private(dir.path()).unwrap();
+        assert_eq!(dacl_sddl(dir.path()).unwrap(), format!("D:P(A;OICI;FA;;;{sid})"));
+    }
+}
