@@ -118,7 +118,7 @@ pub async fn load_sdk_config(
         .filter(|r| !r.is_empty())
         .ok_or_else(|| {
             AwsError::Config(
-                "no AWS region is set\n  pass --region, set AWS_REGION, or set a region in your profile".into(),
+                "no AWS region is set\n  pass --region, set AWS_REGION, or set a region in your profile (a fleet ARN carries its own)".into(),
             )
         })?;
     Ok((sdk_config, region))
@@ -184,28 +184,7 @@ impl GameLift {
     /// Builds a client from the AWS CLI-style options. `region` (a fleet ARN's
     /// region) wins over `--region`, which wins over the profile/environment.
     pub async fn connect(opts: &AwsOptions, region: Option<&str>) -> Result<Self, AwsError> {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(opts.connect_timeout))
-            .operation_attempt_timeout(Duration::from_secs(opts.read_timeout))
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
-        if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = region.or(opts.region.as_deref()) {
-            loader = loader.region(Region::new(region.to_owned()));
-        }
-        let sdk_config = loader.load().await;
-        let region = sdk_config
-            .region()
-            .map(|r| r.to_string())
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                AwsError::Config(
-                    "no AWS region is set\n  pass --region, set AWS_REGION, set a region in your profile, or give the fleet as an ARN"
-                        .into(),
-                )
-            })?;
+        let (sdk_config, region) = load_sdk_config(opts, region).await?;
         let mut config = aws_sdk_gamelift::config::Builder::from(&sdk_config);
         if let Some(url) = &opts.endpoint_url {
             config = config.endpoint_url(url);
@@ -227,9 +206,9 @@ impl GameLift {
         })
     }
 
-    /// The endpoint GameLift calls go to, for messages.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+    /// The endpoint GameLift calls went to (or will go to), for messages.
+    pub fn endpoint(&self) -> String {
+        self.endpoint.get()
     }
 
     /// Turns an SDK error from a GameLift call into what the user should do

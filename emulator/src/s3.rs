@@ -35,7 +35,6 @@
 //! not.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -241,34 +240,10 @@ fn xml_escape(s: &str) -> String {
 
 /// Accepts S3 connections until `shutdown` resolves.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-        };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
-            Err(e) => {
-                tracing::warn!(error = %e, "S3 accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                continue;
-            }
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %e, "S3 connection ended with an error");
-            }
-        });
-    }
+    crate::server::accept_loop(listener, shared, shutdown, "S3", |shared, req| async move {
+        handle(&shared, req).await
+    })
+    .await;
 }
 
 /// Bucket and decoded key of a path-style request.

@@ -65,6 +65,25 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Accepts connections until `shutdown` resolves.
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+    accept_loop(listener, shared, shutdown, "GameLift", |shared, req| async move {
+        handle(&shared, req).await
+    })
+    .await;
+}
+
+/// The accept loop both listeners (GameLift's and the S3 front's) run:
+/// one hyper HTTP/1 connection per accepted stream, each request answered
+/// by `handler`, until `shutdown` resolves.
+pub(crate) async fn accept_loop<H, F>(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+    what: &'static str,
+    handler: H,
+) where
+    H: Fn(Arc<Shared>, Request<Incoming>) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send,
+{
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -75,7 +94,7 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: 
             Ok((stream, _peer)) => stream,
             Err(e) => {
                 // Typically EMFILE; back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
+                tracing::warn!(error = %e, "{what} accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 continue;
             }
@@ -84,13 +103,13 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: 
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+                async move { Ok::<_, Infallible>(handler(shared, req).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
-                tracing::debug!(error = %e, "connection ended with an error");
+                tracing::debug!(error = %e, "{what} connection ended with an error");
             }
         });
     }

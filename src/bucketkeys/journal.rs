@@ -37,12 +37,7 @@ impl Entry {
         if self.pid == std::process::id() {
             return true;
         }
-        let Ok(pid) = libc::pid_t::try_from(self.pid) else {
-            return false;
-        };
-        // SAFETY: signal 0 only checks that the process exists.
-        let rc = unsafe { libc::kill(pid, 0) };
-        rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        i32::try_from(self.pid).is_ok_and(crate::deliver::process_alive)
     }
 }
 

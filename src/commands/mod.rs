@@ -11,6 +11,6 @@ pub mod fleets;
 pub mod generate;
 pub mod instances;
 pub mod ports;
-pub mod run;
 pub mod proxy;
+pub mod run;
 pub mod ssh_config;

@@ -74,7 +74,7 @@ fn build_info(b: &aws_sdk_gamelift::types::Build) -> BuildInfo {
 fn bad(op: &'static str, gl: &GameLift, what: &str) -> AwsError {
     AwsError::BadResponse {
         op,
-        endpoint: gl.endpoint().to_owned(),
+        endpoint: gl.endpoint(),
         detail: format!("the answer has no {what}"),
     }
 }
