@@ -432,3 +432,95 @@ fn credentials_formats_credential_process_exec_and_no_leaks() {
         );
     }
 }
+
+/// Ctrl-C while parts are in flight: the multipart upload is aborted (S3
+/// lists no open upload for the build's key), the exit code is 130, and
+/// the message names the build and the exact command that re-uploads to it.
+#[test]
+fn sigint_mid_upload_aborts_the_multipart_upload() {
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
+
+    let w = S3World::new();
+    let tree = w.dir.path().join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::write(tree.join("big.pak"), noise(24 * 1024 * 1024, 11)).expect("write");
+
+    // The first accepted UploadPart holds its reply (and so the upload) until
+    // the test has sent SIGINT: the signal lands mid-upload, not by timing.
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let (part_done, first_part) = std::sync::mpsc::channel::<()>();
+    let part_done = Mutex::new(part_done);
+    let hook_gate = Arc::clone(&gate);
+    w.emulator.on_s3_access(move |access| {
+        if access.method == "PUT" && access.query_param("partNumber").is_some() {
+            let _ = part_done.lock().expect("lock").send(());
+            let (open, cv) = &*hook_gate;
+            let guard = open.lock().expect("lock");
+            let _unused = cv.wait_while(guard, |open| !*open).expect("wait");
+        }
+    });
+    let release = || {
+        let (open, cv) = &*gate;
+        *open.lock().expect("lock") = true;
+        cv.notify_all();
+    };
+
+    let mut args = vec!["build", "upload", tree.to_str().expect("utf-8"), "--part-size", "5"];
+    args.extend_from_slice(NEW);
+    let mut cmd = w.cmd(&args);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    if first_part.recv_timeout(Duration::from_secs(120)).is_err() {
+        release();
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("wait");
+        panic!("no part was uploaded: {}", text(&out.stderr));
+    }
+    // SAFETY: kill(2) on our own child, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    release();
+    let out = child.wait_with_output().expect("wait");
+    let err = text(&out.stderr);
+    assert_eq!(code(out.status), 130, "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    assert!(err.contains("no parts are left behind"), "{err}");
+    let build_id = err
+        .split(|c: char| c.is_whitespace() || c == ':')
+        .find(|w| w.starts_with("build-"))
+        .expect("the message names the build")
+        .to_owned();
+    assert!(
+        err.contains(&format!("build upload {} --build-id {build_id}", tree.display())),
+        "no exact re-upload command: {err}"
+    );
+
+    let aborts = w
+        .emulator
+        .s3_requests()
+        .into_iter()
+        .filter(|a| a.method == "DELETE" && a.query_param("uploadId").is_some() && a.status == 204)
+        .count();
+    assert_eq!(aborts, 1, "AbortMultipartUpload was not sent exactly once");
+    let upload = w
+        .emulator
+        .s3_requests()
+        .into_iter()
+        .find(|a| a.query_param("partNumber").is_some())
+        .expect("a part request");
+    let bucket = upload.bucket.expect("bucket");
+    let (c, listed, err) = w.aws(&[
+        "s3api",
+        "list-multipart-uploads",
+        "--bucket",
+        &bucket,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(c, 0, "{err}");
+    assert!(
+        !listed.contains("UploadId"),
+        "a multipart upload was left open: {listed}"
+    );
+}
