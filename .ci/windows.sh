@@ -37,11 +37,13 @@ cleanup() {
     rm -rf "$WINEPREFIX" "$work"
 }
 trap cleanup EXIT
-build=(-Zbuild-std=std,panic_abort --target "$triple")
+# One std for the tests and the exe: `test` in the list makes `cargo build`
+# reuse what `cargo test` built, instead of building every crate twice.
+build=(-Zbuild-std=std,panic_abort,test --target "$triple")
 
 echo "windows stage: building gamelift-access.exe and its unit tests"
-cargo build "${build[@]}" --bin gamelift-access
 cargo test "${build[@]}" --bin gamelift-access --no-run
+cargo build "${build[@]}" --bin gamelift-access
 
 echo "windows stage: preparing Wine"
 /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1
@@ -76,6 +78,7 @@ for _ in $(seq 100); do grep -q '^listening on ' "$work/emulator.out" && break; 
 endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out")
 [ -n "$endpoint" ] || { echo "windows stage: the emulator did not start" >&2; exit 1; }
 export AWS_ACCESS_KEY_ID=AKIDGAMELIFTDEMO0000 AWS_SECRET_ACCESS_KEY=demo-secret-access-key AWS_REGION=us-west-2
+export AWS_ENDPOINT_URL=$endpoint
 : > "$work/aws-config"
 export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-config AWS_EC2_METADATA_DISABLED=true
 export WINEPATH="Z:${work//\//\\}\\bin"
@@ -119,5 +122,20 @@ wine "$exe" --endpoint-url "$endpoint" fleets --output json > "$work/fleets.json
     || fail "fleets --output json failed"
 python3 -c "import json,sys; ids=[f['fleet_id'] for f in json.load(open(sys.argv[1]))]; assert sys.argv[2] in ids, ids" \
     "$work/fleets.json" "$linux_fleet" || fail "fleets --output json: $(cat "$work/fleets.json")"
+
+# Build upload credentials: the one output that carries them, as JSON.
+wine "$exe" --endpoint-url "$endpoint" build credentials build-1a2b3c4d-5e6f-4a7b-8c9d-000000000004 --format json \
+    > "$work/creds.json" 2> "$work/creds.err" || fail "build credentials failed: $(cat "$work/creds.err")"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=d['UploadCredentials']; \
+assert c['AccessKeyId'] and c['SecretAccessKey'] and c['SessionToken'] and d['StorageLocation']['Bucket'], d" \
+    "$work/creds.json" || fail "build credentials --format json: unexpected output"
+secret=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['UploadCredentials']['SecretAccessKey'])" "$work/creds.json")
+grep -qF "$secret" "$work/creds.err" && fail "the upload secret leaked to stderr"
+
+# Lightsail bucket keys: the listing, with the (empty) local store on Windows.
+wine "$exe" --endpoint-url "$endpoint" bucket-key list game-builds --output json \
+    > "$work/keys.json" 2> "$work/keys.err" || fail "bucket-key list failed: $(cat "$work/keys.err")"
+python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$work/keys.json" \
+    || fail "bucket-key list --output json: $(cat "$work/keys.json")"
 
 echo "windows stage: passed"

@@ -101,6 +101,67 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     crate::winsec::make_private(dir)
 }
 
+/// How something that should be ours alone is exposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// Another user owns it.
+    OtherUser,
+    /// Unix: group or other bits are set (the mode, for the message).
+    #[cfg_attr(windows, allow(dead_code))]
+    Mode(u32),
+    /// Windows: its ACL lets someone besides us, SYSTEM and Administrators in.
+    Acl,
+}
+
+/// Whether `path` (lstat'ed as `meta`) is ours alone: our uid and no group
+/// or other bits on Unix; owned by us with an ACL that lets nobody else in
+/// on Windows. Checks only, never fixes: a store refuses what is loose.
+#[cfg(unix)]
+pub fn exposure(_path: &Path, meta: &fs::Metadata) -> io::Result<Option<Exposure>> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    Ok(if meta.uid() != unsafe { libc::geteuid() } {
+        Some(Exposure::OtherUser)
+    } else if meta.mode() & 0o077 != 0 {
+        Some(Exposure::Mode(meta.mode() & 0o7777))
+    } else {
+        None
+    })
+}
+
+/// Whether `path` is ours alone (see the Unix version).
+#[cfg(windows)]
+pub fn exposure(path: &Path, _meta: &fs::Metadata) -> io::Result<Option<Exposure>> {
+    Ok(if !crate::winsec::owned_by_us(path)? {
+        Some(Exposure::OtherUser)
+    } else if !crate::winsec::owner_only(path)? {
+        Some(Exposure::Acl)
+    } else {
+        None
+    })
+}
+
+/// Creates `dir` if it is missing, private from the start (0700; the
+/// owner-only DACL on Windows), without touching an existing one.
+pub fn create_private(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    let created = {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    };
+    #[cfg(windows)]
+    let created = {
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        crate::winsec::create_private_dir(dir)
+    };
+    match created {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
 fn unsafe_dir(dir: &Path, why: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::PermissionDenied,

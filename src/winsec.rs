@@ -27,12 +27,10 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::Security::Authorization::{
     ConvertSecurityDescriptorToStringSecurityDescriptorW, ConvertSidToStringSidW,
     ConvertStringSecurityDescriptorToSecurityDescriptorW, GetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
-    SetNamedSecurityInfoW,
 };
 use windows_sys::Win32::Security::{
-    ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation, OWNER_SECURITY_INFORMATION,
-    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, TOKEN_QUERY, TOKEN_USER,
-    TokenUser,
+    DACL_SECURITY_INFORMATION, GetTokenInformation, OWNER_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
+    PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, SetFileSecurityW, TOKEN_QUERY, TOKEN_USER, TokenUser,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     CREATE_NEW, CreateDirectoryW, CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OPEN_REPARSE_POINT,
@@ -161,16 +159,6 @@ impl Descriptor {
             bInheritHandle: 0,
         }
     }
-
-    fn dacl(&self) -> io::Result<*mut ACL> {
-        let (mut present, mut defaulted) = (0, 0);
-        let mut dacl: *mut ACL = ptr::null_mut();
-        // SAFETY: a valid descriptor; the DACL pointer points into it.
-        if unsafe { GetSecurityDescriptorDacl(self.0, &mut present, &mut dacl, &mut defaulted) } == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(dacl)
-    }
 }
 
 impl Drop for Descriptor {
@@ -184,7 +172,10 @@ impl Drop for Descriptor {
 /// opens it for writing. `CREATE_NEW` is `O_EXCL`; opening the reparse
 /// point itself is `O_NOFOLLOW` (a link planted there makes creation fail).
 pub fn create_private_file(path: &Path) -> io::Result<File> {
-    let sd = Descriptor::owner_only(false)?;
+    create_file(path, &Descriptor::owner_only(false)?)
+}
+
+fn create_file(path: &Path, sd: &Descriptor) -> io::Result<File> {
     let attributes = sd.attributes();
     let name = wide(path.as_os_str());
     // SAFETY: a NUL-terminated path and a valid SECURITY_ATTRIBUTES.
@@ -209,7 +200,10 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
 /// Creates `dir` with the owner-only DACL; an existing one is left to
 /// [`make_private`], which checks who owns it first.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let sd = Descriptor::owner_only(true)?;
+    create_dir(dir, &Descriptor::owner_only(true)?)
+}
+
+fn create_dir(dir: &Path, sd: &Descriptor) -> io::Result<()> {
     let attributes = sd.attributes();
     let name = wide(dir.as_os_str());
     // SAFETY: a NUL-terminated path and a valid SECURITY_ATTRIBUTES.
@@ -224,15 +218,25 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// Whether `path` is owned by the current user.
 pub fn owned_by_us(path: &Path) -> io::Result<bool> {
+    let (sd, owner) = named_descriptor(path, OWNER_SECURITY_INFORMATION)?;
+    // SAFETY: `owner` points into `sd`, which is alive.
+    let owner = unsafe { sid_string(owner) }?;
+    drop(sd);
+    Ok(owner == user_sid()?)
+}
+
+/// The parts `info` of the security descriptor of `path`, and its owner
+/// (null unless `info` asks for it), which points into the descriptor.
+fn named_descriptor(path: &Path, info: u32) -> io::Result<(Descriptor, PSID)> {
     let name = wide(path.as_os_str());
     let mut owner: PSID = ptr::null_mut();
     let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
-    // SAFETY: a NUL-terminated path; `owner` points into `sd`, freed below.
+    // SAFETY: a NUL-terminated path; `sd` receives a LocalAlloc'd descriptor.
     let rc = unsafe {
         GetNamedSecurityInfoW(
             name.as_ptr(),
             SE_FILE_OBJECT,
-            OWNER_SECURITY_INFORMATION,
+            info,
             &mut owner,
             ptr::null_mut(),
             ptr::null_mut(),
@@ -243,60 +247,32 @@ pub fn owned_by_us(path: &Path) -> io::Result<bool> {
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc as i32));
     }
-    let sd = Descriptor(sd);
-    // SAFETY: `owner` points into `sd`, which is alive.
-    let owner = unsafe { sid_string(owner) }?;
-    drop(sd);
-    Ok(owner == user_sid()?)
+    Ok((Descriptor(sd), owner))
 }
 
 /// Replaces the DACL of `dir` (ours) with the owner-only one, inheritance
 /// cut: what `chmod 700` means, said the Windows way.
 pub fn make_private(dir: &Path) -> io::Result<()> {
     let sd = Descriptor::owner_only(true)?;
-    let dacl = sd.dacl()?;
     let name = wide(dir.as_os_str());
-    // SAFETY: a NUL-terminated path and a DACL inside a live descriptor.
-    let rc = unsafe {
-        SetNamedSecurityInfoW(
+    // SAFETY: a NUL-terminated path and a valid self-relative descriptor.
+    let ok = unsafe {
+        SetFileSecurityW(
             name.as_ptr(),
-            SE_FILE_OBJECT,
             DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            dacl,
-            ptr::null(),
+            sd.0,
         )
     };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc as i32));
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }
 
 #[cfg(test)]
-#[cfg(test)]
 /// The DACL of `path` in SDDL, for checks and tests (`D:P(A;;FA;;;S-1-…)`).
 pub fn dacl_sddl(path: &Path) -> io::Result<String> {
-    let name = wide(path.as_os_str());
-    let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
-    // SAFETY: a NUL-terminated path; `sd` receives a LocalAlloc'd descriptor.
-    let rc = unsafe {
-        GetNamedSecurityInfoW(
-            name.as_ptr(),
-            SE_FILE_OBJECT,
-            DACL_SECURITY_INFORMATION,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            &mut sd,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc as i32));
-    }
-    let sd = Descriptor(sd);
+    let (sd, _) = named_descriptor(path, DACL_SECURITY_INFORMATION)?;
     let mut s: *mut u16 = ptr::null_mut();
     // SAFETY: a valid descriptor; `s` receives a LocalAlloc'd string.
     let ok = unsafe {
@@ -313,6 +289,34 @@ pub fn dacl_sddl(path: &Path) -> io::Result<String> {
     }
     // SAFETY: a LocalAlloc'd wide string from the call above.
     Ok(unsafe { take_local_wide(s) })
+}
+
+/// Whether the DACL of `path` lets nobody but us in: every ACE allows, and
+/// names us, SYSTEM or Administrators (what Windows OpenSSH accepts on a
+/// private key). Real Windows shows the protected single ACE we set; Wine
+/// keeps no DACL and derives one from the Unix mode, which passes only when
+/// that mode is owner-only. An ACE we cannot read counts as foreign.
+pub fn owner_only(path: &Path) -> io::Result<bool> {
+    let sddl = dacl_sddl(path)?;
+    let user = user_sid()?;
+    let aces = sddl.strip_prefix("D:").unwrap_or(&sddl);
+    let aces: Vec<&str> = aces.split('(').skip(1).map(|ace| ace.trim_end_matches(')')).collect();
+    let allowed = |sid: &str| sid == user || sid == "SY" || sid == "BA";
+    let mut ours = false;
+    for ace in &aces {
+        let fields: Vec<&str> = ace.split(';').collect();
+        let (kind, sid) = (fields[0], fields.last().copied().unwrap_or(""));
+        if kind != "A" || !allowed(sid) {
+            return Ok(false);
+        }
+        ours |= sid == user;
+    }
+    Ok(ours)
+}
+
+/// A descriptor that lets everyone in, for the controls.
+fn everyone() -> Descriptor {
+    Descriptor::from_sddl("D:(A;OICI;FA;;;WD)").unwrap()
 }
 
 /// Whether process `pid` is still running.
@@ -383,10 +387,9 @@ pub fn adopt(child: RawHandle) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
-
     #[test]
     fn private_files_carry_exactly_the_owner_only_dacl() {
         let dir = tempfile::tempdir().unwrap();
@@ -396,8 +399,13 @@ mod tests {
         drop(file);
         let sid = user_sid().unwrap();
         assert!(sid.starts_with("S-1-5-"), "{sid}");
-        assert_eq!(dacl_sddl(&path).unwrap(), format!("D:P(A;;FA;;;{sid})"));
+        assert!(owner_only(&path).unwrap(), "{:?}", dacl_sddl(&path));
         assert!(owned_by_us(&path).unwrap());
+        // The control: a file everyone may open fails the check (else the
+        // check could not tell the two apart).
+        let open = dir.path().join("open.txt");
+        drop(create_file(&open, &everyone()).unwrap());
+        assert!(!owner_only(&open).unwrap(), "{:?}", dacl_sddl(&open));
         assert!(
             create_private_file(&path).is_err(),
             "CREATE_NEW refuses an existing file"
@@ -408,11 +416,14 @@ mod tests {
     fn private_dirs_are_protected_and_inherit_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let private = dir.path().join("runtime");
+        let shared = dir.path().join("shared");
+        create_dir(&shared, &everyone()).unwrap();
+        assert!(!owner_only(&shared).unwrap(), "{:?}", dacl_sddl(&shared));
         create_private_dir(&private).unwrap();
         create_private_dir(&private).unwrap();
-        let sid = user_sid().unwrap();
-        assert_eq!(dacl_sddl(&private).unwrap(), format!("D:P(A;OICI;FA;;;{sid})"));
-        make_private(dir.path()).unwrap();
-        assert_eq!(dacl_sddl(dir.path()).unwrap(), format!("D:P(A;OICI;FA;;;{sid})"));
+        assert!(owner_only(&private).unwrap(), "{:?}", dacl_sddl(&private));
+        assert!(owned_by_us(&private).unwrap());
+        make_private(&shared).unwrap();
+        assert!(owner_only(&shared).unwrap(), "{:?}", dacl_sddl(&shared));
     }
 }

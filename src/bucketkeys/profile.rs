@@ -9,7 +9,6 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// `AWS_CONFIG_FILE`, else `~/.aws/config`, as the AWS CLI and SDKs read it.
@@ -47,8 +46,8 @@ pub fn write_profile(path: &Path, name: &str, credential_process: &str, region: 
         Err(e) => return Err(e),
     };
     let (old, mode) = match fs::read(&target) {
-        Ok(bytes) => (bytes, fs::metadata(&target)?.permissions().mode() & 0o7777),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => (Vec::new(), 0o600),
+        Ok(bytes) => (bytes, Some(fs::metadata(&target)?.permissions())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (Vec::new(), None),
         Err(e) => return Err(e),
     };
     let old = String::from_utf8(old).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "it is not UTF-8 text"))?;
@@ -62,14 +61,17 @@ pub fn write_profile(path: &Path, name: &str, credential_process: &str, region: 
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.exists() {
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        crate::dirs::create_private(dir)?;
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".config-")
-        .permissions(fs::Permissions::from_mode(mode))
-        .tempfile_in(dir)?;
-    // Exactly the original's mode, whatever the umask.
-    tmp.as_file().set_permissions(fs::Permissions::from_mode(mode))?;
+    let tmp = tempfile::Builder::new().prefix(".config-").tempfile_in(dir)?;
+    // Exactly the original's mode (0600 for a new file), whatever the umask.
+    // On Windows the new file inherits the folder's ACL, as the AWS CLI's does.
+    #[cfg(unix)]
+    tmp.as_file()
+        .set_permissions(mode.unwrap_or_else(|| std::os::unix::fs::PermissionsExt::from_mode(0o600)))?;
+    #[cfg(windows)]
+    drop(mode);
+    let mut tmp = tmp;
     tmp.write_all(new.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(&target).map_err(|e| e.error)?;
@@ -201,8 +203,10 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn writes_through_symlinks_keeping_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().expect("tmp");
         let real = tmp.path().join("real");
         fs::write(&real, "[profile a]\nregion = x\n").expect("write");

@@ -23,11 +23,12 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use crate::dirs::Exposure;
 use zeroize::Zeroizing;
 
 /// The store format version this build reads and writes.
@@ -244,20 +245,7 @@ fn read_key(path: &Path, bucket: &str, id: &str, in_fallback: bool) -> Result<St
             why: "not a regular file".into(),
         });
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if meta.uid() != unsafe { libc::geteuid() } {
-        return Err(StoreError::NotPrivate {
-            path: path.to_owned(),
-            why: "belongs to another user",
-        });
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(StoreError::LooseMode {
-            path: path.to_owned(),
-            mode: meta.mode() & 0o7777,
-            want: 0o600,
-        });
-    }
+    check_exposure(path, &meta, 0o600)?;
     let text = Zeroizing::new(fs::read(path).map_err(io_err("read", path))?);
     let corrupt = |why: String| StoreError::Corrupt {
         path: path.to_owned(),
@@ -302,32 +290,34 @@ fn check_private_dir(dir: &Path) -> Result<(), StoreError> {
             why: "is not a directory",
         });
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if meta.uid() != unsafe { libc::geteuid() } {
-        return Err(StoreError::NotPrivate {
-            path: dir.to_owned(),
+    check_exposure(dir, &meta, 0o700)
+}
+
+/// Refuses what is not ours alone; `want` is the Unix mode it should have.
+fn check_exposure(path: &Path, meta: &fs::Metadata, want: u32) -> Result<(), StoreError> {
+    match crate::dirs::exposure(path, meta).map_err(io_err("inspect", path))? {
+        None => Ok(()),
+        Some(Exposure::OtherUser) => Err(StoreError::NotPrivate {
+            path: path.to_owned(),
             why: "belongs to another user",
-        });
+        }),
+        Some(Exposure::Mode(mode)) => Err(StoreError::LooseMode {
+            path: path.to_owned(),
+            mode,
+            want,
+        }),
+        Some(Exposure::Acl) => Err(StoreError::NotPrivate {
+            path: path.to_owned(),
+            why: "has an ACL that lets other users in",
+        }),
     }
-    if meta.mode() & 0o077 != 0 {
-        return Err(StoreError::LooseMode {
-            path: dir.to_owned(),
-            mode: meta.mode() & 0o7777,
-            want: 0o700,
-        });
-    }
-    Ok(())
 }
 
 /// `root/bucket`, created 0700 where missing, checked where present.
 fn make_private_dirs(root: &Path, bucket: &str) -> Result<PathBuf, StoreError> {
     let dir = root.join(bucket);
     for d in [root, dir.as_path()] {
-        match fs::DirBuilder::new().recursive(true).mode(0o700).create(d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(io_err("create", d)(e)),
-        }
+        crate::dirs::create_private(d).map_err(io_err("create", d))?;
         check_private_dir(d)?;
     }
     Ok(dir)
@@ -335,9 +325,12 @@ fn make_private_dirs(root: &Path, bucket: &str) -> Result<PathBuf, StoreError> {
 
 /// temp file (0600) → fsync → rename, refusing to replace `path` → fsync `dir`.
 pub(crate) fn write_new_durably(dir: &Path, path: &Path, body: &[u8]) -> Result<(), StoreError> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .permissions(fs::Permissions::from_mode(0o600))
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-");
+    // On Windows the file inherits the directory's owner-only ACE instead.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(io_err("create a temporary file in", dir))?;
     tmp.write_all(body).map_err(io_err("write", tmp.path()))?;
@@ -347,9 +340,10 @@ pub(crate) fn write_new_durably(dir: &Path, path: &Path, body: &[u8]) -> Result<
     File::open(dir).and_then(|d| d.sync_all()).map_err(io_err("sync", dir))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn store(tmp: &Path) -> Store {
         Store {

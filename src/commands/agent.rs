@@ -1,5 +1,7 @@
 //! `gamelift-access agent run|start|stop|status`.
 
+#![cfg_attr(windows, allow(dead_code))]
+
 use crate::cli::{AgentArgs, GlobalArgs};
 use crate::error::Result;
 

@@ -206,7 +206,6 @@ async fn connect_instance(
         sig = signals.recv() => return Err(sig.into()),
     };
     match access {
-        #[cfg(unix)]
         Access::Ssh(access) => {
             #[cfg(unix)]
             if let Some(found) = via_agent {

@@ -13,6 +13,7 @@ use crate::resolve::Target;
 pub struct InstanceKey {
     pem: SecretString,
     fingerprint: String,
+    #[cfg_attr(windows, allow(dead_code))]
     public: ssh_key::PublicKey,
 }
 
@@ -39,6 +40,7 @@ impl InstanceKey {
         })
     }
 
+    #[cfg_attr(windows, allow(dead_code))]
     /// The key in ssh-key's form, for the agent. Its private parts are
     /// zeroized when it is dropped.
     pub fn keypair(&self) -> Result<ssh_key::private::RsaKeypair, ObtainError> {
@@ -46,6 +48,7 @@ impl InstanceKey {
     }
 
     /// The public half, which is no secret.
+    #[cfg_attr(windows, allow(dead_code))]
     pub fn public_key(&self) -> &ssh_key::PublicKey {
         &self.public
     }
