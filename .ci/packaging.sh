@@ -19,7 +19,8 @@ dpkg -x "$deb" "$root"
 MANPAGER=cat man -l "$root/usr/share/man/man1/gamelift-access.1.gz" | grep -q 'gamelift-access' \
     || { echo "packaging: the man page does not render" >&2; exit 1; }
 for f in usr/share/bash-completion/completions/gamelift-access usr/share/zsh/vendor-completions/_gamelift-access \
-    usr/share/fish/vendor_completions.d/gamelift-access.fish usr/share/doc/gamelift-access/README.md; do
+    usr/share/fish/vendor_completions.d/gamelift-access.fish usr/share/doc/gamelift-access/README.md \
+    usr/lib/systemd/user/gamelift-access-agent.service; do
     [ -s "$root/$f" ] || { echo "packaging: $f is missing from the .deb" >&2; exit 1; }
 done
 echo "packaging: $deb passed"

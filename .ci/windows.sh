@@ -24,8 +24,8 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "windows stage: MinGW gcc
 # Debian's cargo with Debian's rustc, which has the std sources that
 # -Zbuild-std compiles for the Windows target (no rustup target here).
 export PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_DIR=$PWD/target/windows
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+# WINDOWS_TARGET_DIR: where to build (default target/windows), e.g. to reuse a warm one.
+export CARGO_TARGET_DIR=${WINDOWS_TARGET_DIR:-$PWD/target/windows}
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
 export WINEPREFIX WINEDEBUG=-all
 WINEPREFIX=$(mktemp -d /tmp/gamelift-access-wine.XXXXXX)

@@ -110,6 +110,7 @@ pub enum Exposure {
     #[cfg_attr(windows, allow(dead_code))]
     Mode(u32),
     /// Windows: its ACL lets someone besides us, SYSTEM and Administrators in.
+    #[cfg_attr(unix, allow(dead_code))]
     Acl,
 }
 
