@@ -269,7 +269,6 @@ pub fn make_private(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
 /// The DACL of `path` in SDDL, for checks and tests (`D:P(A;;FA;;;S-1-…)`).
 pub fn dacl_sddl(path: &Path) -> io::Result<String> {
     let (sd, _) = named_descriptor(path, DACL_SECURITY_INFORMATION)?;
