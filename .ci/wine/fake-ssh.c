@@ -12,7 +12,7 @@
 int main(int argc, char **argv)
 {
     const char *log_path = getenv("FAKE_SSH_LOG");
-    FILE *log = log_path ? fopen(log_path, "w") : NULL;
+    FILE *log = log_path ? fopen(log_path, "wb") : NULL; /* "wb": no CRLF */
     const char *key = NULL;
     int i;
     if (!log)
