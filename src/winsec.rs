@@ -26,11 +26,13 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::Security::Authorization::{
     ConvertSecurityDescriptorToStringSecurityDescriptorW, ConvertSidToStringSidW,
-    ConvertStringSecurityDescriptorToSecurityDescriptorW, GetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
+    ConvertStringSecurityDescriptorToSecurityDescriptorW, GetNamedSecurityInfoW, GetSecurityInfo, SDDL_REVISION_1,
+    SE_FILE_OBJECT, SE_KERNEL_OBJECT, SetSecurityInfo,
 };
 use windows_sys::Win32::Security::{
-    DACL_SECURITY_INFORMATION, GetTokenInformation, OWNER_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
-    PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, SetFileSecurityW, TOKEN_QUERY, TOKEN_USER, TokenUser,
+    ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation, OWNER_SECURITY_INFORMATION,
+    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, SetFileSecurityW,
+    TOKEN_QUERY, TOKEN_USER, TokenUser,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     CREATE_NEW, CreateDirectoryW, CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OPEN_REPARSE_POINT,
@@ -81,25 +83,8 @@ pub fn user_sid() -> io::Result<&'static str> {
     if let Some(sid) = SID.get() {
         return Ok(sid);
     }
-    let mut token: HANDLE = ptr::null_mut();
-    // SAFETY: the pseudo-handle of our own process; `token` receives a handle.
-    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let token = Handle(token);
-    let mut len = 0u32;
-    // SAFETY: a size query with a null buffer.
-    unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut len) };
-    // u64s keep TOKEN_USER's pointer field aligned.
-    let mut buf = vec![0u64; (len as usize).div_ceil(8)];
-    // SAFETY: `buf` holds at least `len` bytes.
-    if unsafe { GetTokenInformation(token.0, TokenUser, buf.as_mut_ptr().cast(), len, &mut len) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: GetTokenInformation(TokenUser) filled in a TOKEN_USER.
-    let user = unsafe { &*(buf.as_ptr() as *const TOKEN_USER) };
-    // SAFETY: the SID lives in `buf`.
-    let sid = unsafe { sid_string(user.User.Sid) }?;
+    // SAFETY: the pseudo-handle of our own process, never closed.
+    let sid = token_user_sid(unsafe { GetCurrentProcess() })?;
     Ok(SID.get_or_init(|| sid))
 }
 
@@ -127,7 +112,11 @@ pub fn owner_only_sddl(directory: bool) -> io::Result<String> {
 }
 
 /// A self-relative security descriptor, freed on drop.
-struct Descriptor(PSECURITY_DESCRIPTOR);
+pub struct Descriptor(PSECURITY_DESCRIPTOR);
+
+// SAFETY: a LocalAlloc'd block we own; nothing in it is tied to a thread.
+unsafe impl Send for Descriptor {}
+unsafe impl Sync for Descriptor {}
 
 impl Descriptor {
     fn from_sddl(sddl: &str) -> io::Result<Self> {
@@ -148,11 +137,14 @@ impl Descriptor {
         Ok(Self(sd))
     }
 
-    fn owner_only(directory: bool) -> io::Result<Self> {
+    /// The owner-only descriptor (see [`owner_only_sddl`]).
+    pub fn owner_only(directory: bool) -> io::Result<Self> {
         Self::from_sddl(&owner_only_sddl(directory)?)
     }
 
-    fn attributes(&self) -> SECURITY_ATTRIBUTES {
+    /// `SECURITY_ATTRIBUTES` pointing at this descriptor, not inheritable;
+    /// valid while `self` lives.
+    pub fn attributes(&self) -> SECURITY_ATTRIBUTES {
         SECURITY_ATTRIBUTES {
             nLength: size_of::<SECURITY_ATTRIBUTES>() as u32,
             lpSecurityDescriptor: self.0,
@@ -272,22 +264,7 @@ pub fn make_private(dir: &Path) -> io::Result<()> {
 /// The DACL of `path` in SDDL, for checks and tests (`D:P(A;;FA;;;S-1-…)`).
 pub fn dacl_sddl(path: &Path) -> io::Result<String> {
     let (sd, _) = named_descriptor(path, DACL_SECURITY_INFORMATION)?;
-    let mut s: *mut u16 = ptr::null_mut();
-    // SAFETY: a valid descriptor; `s` receives a LocalAlloc'd string.
-    let ok = unsafe {
-        ConvertSecurityDescriptorToStringSecurityDescriptorW(
-            sd.0,
-            SDDL_REVISION_1,
-            DACL_SECURITY_INFORMATION,
-            &mut s,
-            ptr::null_mut(),
-        )
-    };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a LocalAlloc'd wide string from the call above.
-    Ok(unsafe { take_local_wide(s) })
+    descriptor_sddl(&sd, DACL_SECURITY_INFORMATION)
 }
 
 /// Whether the DACL of `path` lets nobody but us in: every ACE allows, and
@@ -296,9 +273,13 @@ pub fn dacl_sddl(path: &Path) -> io::Result<String> {
 /// keeps no DACL and derives one from the Unix mode, which passes only when
 /// that mode is owner-only. An ACE we cannot read counts as foreign.
 pub fn owner_only(path: &Path) -> io::Result<bool> {
-    let sddl = dacl_sddl(path)?;
+    sddl_owner_only(&dacl_sddl(path)?)
+}
+
+/// Whether a DACL in SDDL lets nobody but us in (see [`owner_only`]).
+pub fn sddl_owner_only(sddl: &str) -> io::Result<bool> {
     let user = user_sid()?;
-    let aces = sddl.strip_prefix("D:").unwrap_or(&sddl);
+    let aces = sddl.strip_prefix("D:").unwrap_or(sddl);
     let aces: Vec<&str> = aces.split('(').skip(1).map(|ace| ace.trim_end_matches(')')).collect();
     let allowed = |sid: &str| sid == user || sid == "SY" || sid == "BA";
     let mut ours = false;
@@ -311,6 +292,114 @@ pub fn owner_only(path: &Path) -> io::Result<bool> {
         ours |= sid == user;
     }
     Ok(ours)
+}
+
+/// The DACL of the kernel object behind `handle` (a named pipe, a process)
+/// in SDDL. The handle needs `READ_CONTROL`.
+pub fn handle_dacl_sddl(handle: RawHandle) -> io::Result<String> {
+    let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
+    // SAFETY: a handle the caller holds; `sd` receives a LocalAlloc'd descriptor.
+    let rc = unsafe {
+        GetSecurityInfo(
+            handle as HANDLE,
+            SE_KERNEL_OBJECT,
+            DACL_SECURITY_INFORMATION,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &mut sd,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    descriptor_sddl(&Descriptor(sd), DACL_SECURITY_INFORMATION)
+}
+
+fn descriptor_sddl(sd: &Descriptor, info: u32) -> io::Result<String> {
+    let mut s: *mut u16 = ptr::null_mut();
+    // SAFETY: a valid descriptor; `s` receives a LocalAlloc'd string.
+    let ok = unsafe {
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(sd.0, SDDL_REVISION_1, info, &mut s, ptr::null_mut())
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a LocalAlloc'd wide string from the call above.
+    Ok(unsafe { take_local_wide(s) })
+}
+
+/// The user (SID string) that process `pid` runs as. Fails for a process
+/// we may not query, which callers treat as a stranger.
+pub fn process_user_sid(pid: u32) -> io::Result<String> {
+    // SAFETY: OpenProcess returns null on failure.
+    let process = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+    if process.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    let process = Handle(process);
+    token_user_sid(process.0)
+}
+
+/// The user SID in the token of `process`.
+fn token_user_sid(process: HANDLE) -> io::Result<String> {
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: a process handle the caller holds; `token` receives a handle.
+    if unsafe { OpenProcessToken(process, TOKEN_QUERY, &mut token) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let token = Handle(token);
+    let mut len = 0u32;
+    // SAFETY: a size query with a null buffer.
+    unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut len) };
+    // u64s keep TOKEN_USER's pointer field aligned.
+    let mut buf = vec![0u64; (len as usize).div_ceil(8)];
+    // SAFETY: `buf` holds at least `len` bytes.
+    if unsafe { GetTokenInformation(token.0, TokenUser, buf.as_mut_ptr().cast(), len, &mut len) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: GetTokenInformation(TokenUser) filled in a TOKEN_USER.
+    let user = unsafe { &*(buf.as_ptr() as *const TOKEN_USER) };
+    // SAFETY: the SID lives in `buf`.
+    unsafe { sid_string(user.User.Sid) }
+}
+
+/// Narrows the DACL of our own process so that other processes, even the
+/// same user's, cannot open it to read or write its memory, inject a
+/// thread or duplicate its handles: PuTTY's Pageant does the same. SYSTEM
+/// keeps full access; our user keeps querying, waiting on and ending it.
+/// (The user still owns the process and could widen the DACL again; like
+/// PR_SET_DUMPABLE on Linux, this stops casual reading, not an owner bent on it.)
+pub fn restrict_own_process() -> io::Result<()> {
+    // PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_QUERY_INFORMATION |
+    // SYNCHRONIZE | PROCESS_TERMINATE | READ_CONTROL.
+    let user_rights = 0x1000 | 0x0400 | 0x0010_0000 | 0x0001 | 0x0002_0000;
+    let sid = user_sid()?;
+    let sd = Descriptor::from_sddl(&format!("D:P(A;;GA;;;SY)(A;;{user_rights:#x};;;{sid})"))?;
+    let mut present = 0;
+    let mut dacl: *mut ACL = ptr::null_mut();
+    let mut defaulted = 0;
+    // SAFETY: a valid descriptor; `dacl` receives a pointer into it.
+    if unsafe { GetSecurityDescriptorDacl(sd.0, &mut present, &mut dacl, &mut defaulted) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: our own process's pseudo-handle and a DACL that lives in `sd`.
+    let rc = unsafe {
+        SetSecurityInfo(
+            GetCurrentProcess(),
+            SE_KERNEL_OBJECT,
+            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            dacl,
+            ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    Ok(())
 }
 
 /// A descriptor that lets everyone in, for the controls.

@@ -3,6 +3,9 @@
 //! Messages are ssh-agent-lib's types; the request is framed into a buffer
 //! that is zeroized after it is sent, since an add request holds the key.
 //! Every call is bounded in time: a wedged agent must not hang `connect`.
+//! The client speaks over any byte stream: the transport's (a Unix socket,
+//! or a named pipe whose server is checked to be ours on Windows) by
+//! default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,19 +16,18 @@ use ssh_agent_lib::proto::{
 use ssh_agent_lib::ssh_encoding::{Decode, Encode};
 use ssh_key::private::KeypairData;
 use ssh_key::public::KeyData;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use zeroize::Zeroizing;
 
 use super::proto::{PromoteRequest, StatusRequest, StatusResponse, StopRequest};
 use super::server::MAX_MESSAGE;
-use super::{AgentError, KeyMeta};
+use super::{AgentError, KeyMeta, transport};
 use crate::obtain::InstanceKey;
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub struct AgentClient {
-    stream: UnixStream,
+pub struct AgentClient<S = transport::ClientStream> {
+    stream: S,
     path: PathBuf,
 }
 
@@ -39,18 +41,26 @@ pub struct HeldKey {
 
 impl AgentClient {
     /// Connects to the agent on `path`, or `None` if no agent answers there
-    /// (no socket, or one a dead agent left).
+    /// (no socket, or one a dead agent left; on Windows also a pipe served
+    /// by another user's process).
     pub async fn connect(path: &Path) -> Option<AgentClient> {
-        match tokio::time::timeout(CALL_TIMEOUT, UnixStream::connect(path)).await {
-            Ok(Ok(stream)) => Some(AgentClient {
-                stream,
-                path: path.to_owned(),
-            }),
+        match tokio::time::timeout(CALL_TIMEOUT, transport::connect(path)).await {
+            Ok(Ok(stream)) => Some(AgentClient::over(stream, path)),
             Ok(Err(e)) => {
                 tracing::debug!(socket = %path.display(), "no agent: {e}");
                 None
             }
             Err(_) => None,
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
+    /// A client over an established connection; `path` names it in errors.
+    pub fn over(stream: S, path: &Path) -> Self {
+        AgentClient {
+            stream,
+            path: path.to_owned(),
         }
     }
 

@@ -7,7 +7,19 @@
 //! - `mlockall`, best effort: only where the memory-lock limit cannot make a
 //!   later allocation fail (unlimited, or privileged), so keys are not
 //!   swapped out.
+//! - Windows: the process's own DACL is narrowed (`winsec::restrict_own_process`,
+//!   as PuTTY's Pageant does), so other processes, the same user's included,
+//!   cannot open it to read its memory; the counterpart of PR_SET_DUMPABLE.
+//!   Windows has no RLIMIT_CORE, and heap pages cannot be locked as a whole.
 
+#[cfg(windows)]
+pub fn harden() {
+    if let Err(e) = crate::winsec::restrict_own_process() {
+        tracing::warn!("cannot narrow the agent process's DACL: {e}");
+    }
+}
+
+#[cfg(unix)]
 pub fn harden() {
     #[cfg(target_os = "linux")]
     {
@@ -34,6 +46,7 @@ pub fn harden() {
     lock_memory();
 }
 
+#[cfg(unix)]
 fn lock_memory() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,

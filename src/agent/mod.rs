@@ -1,7 +1,9 @@
 //! agent: an ssh-agent that keeps instance keys in memory only.
 //!
-//! `listener → keystore with lifetimes`: `server.rs` accepts connections on
-//! a 0600 Unix socket in the 0700 runtime dir, checks the peer's UID, caps
+//! `listener → keystore with lifetimes`: `server.rs` accepts connections
+//! from a transport that lets only our own user in (`socket.rs`: a 0600 Unix
+//! socket in the 0700 runtime dir and the peer's UID; `pipe.rs` on Windows:
+//! an owner-only named pipe and the client process's user SID), caps
 //! message sizes and the number of connections, and hands each request to
 //! one table of handlers (ssh-agent-lib's `Session`); `keystore.rs` holds the
 //! keys, expires them and signs. `connect` and `proxy` are its clients
@@ -13,19 +15,20 @@
 //! default (`agent run --key-ttl`), long enough for a working session's
 //! reconnects, short enough that a key does not outlive the incident.
 
-// Windows has no agent yet (a named pipe is planned): only its error is used there.
-#![cfg_attr(windows, allow(dead_code))]
-
-#[cfg(unix)]
 pub mod client;
-#[cfg(unix)]
 mod harden;
-#[cfg(unix)]
 pub mod keystore;
-#[cfg(unix)]
+#[cfg(windows)]
+pub mod pipe;
 pub mod proto;
-#[cfg(unix)]
 pub mod server;
+#[cfg(unix)]
+mod socket;
+
+#[cfg(windows)]
+use pipe as transport;
+#[cfg(unix)]
+use socket as transport;
 
 use std::io;
 use std::path::PathBuf;
@@ -35,9 +38,22 @@ use std::time::Duration;
 /// client (`ssh-add -t`) says otherwise.
 pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(30 * 60);
 
-/// The agent's socket: `<runtime dir>/agent.sock`.
+/// The agent's socket: `<runtime dir>/agent.sock`; on Windows, the pipe
+/// `\\.\pipe\gamelift-access-agent-<user SID>`.
 pub fn default_socket() -> io::Result<PathBuf> {
-    Ok(crate::dirs::runtime_dir()?.join("agent.sock"))
+    #[cfg(unix)]
+    {
+        Ok(crate::dirs::runtime_dir()?.join("agent.sock"))
+    }
+    #[cfg(windows)]
+    {
+        pipe::default_path()
+    }
+}
+
+/// Whether anything answers on the agent's socket (pipe) `path`.
+pub async fn answers(path: &std::path::Path) -> bool {
+    transport::answers(path).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +70,6 @@ pub enum AgentError {
     Start(String),
     #[error("{0}")]
     Io(#[from] io::Error),
-    #[error(
-        "the gamelift-access agent is not supported on Windows yet (it needs a named pipe)\n  \
-         connect works without it: it writes the key to a private file for the session"
-    )]
-    #[cfg_attr(unix, allow(dead_code))]
-    Unsupported,
 }
 
 /// Parses a lifetime: `90` (seconds), `90s`, `30m`, `2h`.

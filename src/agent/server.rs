@@ -7,8 +7,9 @@
 //! any announced size, and `log::debug!` each request with its `Debug`
 //! form, which for an add request is the private key. Here:
 //!
-//! - the peer's UID (SO_PEERCRED / getpeereid) must be ours, even if the
-//!   socket's mode were loosened;
+//! - the peer must be our own user, even if the socket's mode (the pipe's
+//!   DACL on Windows) were loosened: the transport checks it (`socket.rs`:
+//!   SO_PEERCRED / getpeereid; `pipe.rs`: the client process's token);
 //! - at most [`MAX_CONNECTIONS`] connections are served at once; more are
 //!   closed at once, and a connection idle for [`IDLE_TIMEOUT`] is closed;
 //! - a message announcing more than [`MAX_MESSAGE`] bytes (OpenSSH's own
@@ -17,8 +18,7 @@
 //! - requests are never logged with their contents.
 
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ use ssh_agent_lib::proto::{
 };
 use ssh_agent_lib::ssh_encoding::Decode;
 use ssh_key::Signature;
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder, Encoder, Framed};
@@ -42,6 +42,7 @@ use zeroize::Zeroize;
 use super::AgentError;
 use super::keystore::Keystore;
 use super::proto::{self, KeyEntry, StatusResponse};
+use super::transport::Listener;
 
 /// The largest request we read: OpenSSH's ssh-agent uses the same bound.
 pub const MAX_MESSAGE: usize = 256 * 1024;
@@ -56,7 +57,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Result<(), AgentError> {
     let mut signals = crate::signals::Signals::install()?;
     super::harden::harden();
-    let (listener, bound) = bind(socket)?;
+    let mut listener = Listener::bind(socket)?;
     let store = Arc::new(Mutex::new(Keystore::new(key_ttl)));
     let stop = Arc::new(Notify::new());
     let session = AgentSession {
@@ -65,8 +66,6 @@ pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Resu
         default_ttl: key_ttl,
     };
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
     tracing::info!(socket = %socket.display(), key_ttl_secs = key_ttl.as_secs(), "agent listening");
     ready();
 
@@ -75,7 +74,9 @@ pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Resu
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok(Some(stream)) => stream,
+                    // Another user's: refused (and logged) by the transport.
+                    Ok(None) => continue,
                     Err(e) => {
                         // EMFILE and friends: keep serving the connections we have.
                         tracing::warn!("accept failed: {e}");
@@ -83,17 +84,6 @@ pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Resu
                         continue;
                     }
                 };
-                match stream.peer_cred() {
-                    Ok(cred) if cred.uid() == uid => {}
-                    Ok(cred) => {
-                        tracing::warn!(peer_uid = cred.uid(), pid = ?cred.pid(), "refused a connection from another user");
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!("refused a connection whose peer is unknown: {e}");
-                        continue;
-                    }
-                }
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                     tracing::warn!("{MAX_CONNECTIONS} connections already open; refused one more");
                     continue;
@@ -115,8 +105,7 @@ pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Resu
             }
         }
     }
-    drop(listener);
-    bound.remove();
+    listener.close();
     lock(&store).remove_all();
     Ok(())
 }
@@ -127,64 +116,8 @@ fn lock(store: &Mutex<Keystore>) -> MutexGuard<'_, Keystore> {
     store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The socket file we created, removed on the way out only if it is still ours.
-struct BoundSocket {
-    path: PathBuf,
-    ino: u64,
-}
-
-impl BoundSocket {
-    fn remove(&self) {
-        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.ino) {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Binds the socket with mode 0600. A socket file nobody answers on (left by
-/// a SIGKILLed agent) is replaced; a live agent, or something that is not a
-/// socket, is refused.
-fn bind(path: &Path) -> Result<(UnixListener, BoundSocket), AgentError> {
-    let bind_err = |source| AgentError::Bind {
-        path: path.to_owned(),
-        source,
-    };
-    if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(AgentError::AlreadyRunning { path: path.to_owned() });
-    }
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {
-            tracing::info!(socket = %path.display(), "replacing a socket no agent answers on");
-            std::fs::remove_file(path).map_err(bind_err)?;
-        }
-        Ok(_) => {
-            return Err(bind_err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "it exists and is not a socket; remove it or pick another --socket",
-            )));
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(bind_err(e)),
-    }
-    // The socket is created 0600 (never briefly wider), then checked.
-    // SAFETY: umask only swaps the process's file mode mask.
-    let old = unsafe { libc::umask(0o177) };
-    let listener = UnixListener::bind(path);
-    // SAFETY: as above, restoring the previous mask.
-    unsafe { libc::umask(old) };
-    let listener = listener.map_err(bind_err)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
-    let ino = std::fs::symlink_metadata(path).map_err(bind_err)?.ino();
-    Ok((
-        listener,
-        BoundSocket {
-            path: path.to_owned(),
-            ino,
-        },
-    ))
-}
-
-async fn serve_connection(stream: UnixStream, mut session: AgentSession) {
+/// Serves one connection, whatever carries it (Unix socket, named pipe).
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, mut session: AgentSession) {
     let mut framed = Framed::new(stream, CappedCodec::default());
     loop {
         let request = match tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await {

@@ -1,7 +1,5 @@
 //! `gamelift-access agent run|start|stop|status`.
 
-#![cfg_attr(windows, allow(dead_code))]
-
 use crate::cli::{AgentArgs, GlobalArgs};
 use crate::error::Result;
 
@@ -10,34 +8,33 @@ use crate::error::Result;
 pub const NOT_RUNNING: u8 = 3;
 
 pub async fn run(global: &GlobalArgs, args: AgentArgs) -> Result<u8> {
-    #[cfg(unix)]
-    {
-        unix::run(global, args).await
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (global, args);
-        Err(crate::agent::AgentError::Unsupported.into())
-    }
+    imp::run(global, args).await
 }
 
 /// The socket: `--socket`/`GAMELIFT_ACCESS_AGENT_SOCK`, else the default.
+/// On Windows it is a named pipe, `\\.\pipe\NAME`.
 pub fn socket_path(explicit: Option<std::path::PathBuf>) -> Result<std::path::PathBuf> {
     match explicit.or_else(|| {
         std::env::var_os("GAMELIFT_ACCESS_AGENT_SOCK")
             .filter(|v| !v.is_empty())
             .map(Into::into)
     }) {
+        #[cfg(windows)]
+        Some(path) if !crate::agent::pipe::is_pipe_name(&path) => Err(crate::error::Error::Usage(format!(
+            "'{}' is not a named pipe: on Windows the agent listens on one, \\\\.\\pipe\\NAME",
+            path.display()
+        ))),
+        #[cfg(windows)]
+        Some(path) => Ok(path),
+        #[cfg(unix)]
         Some(path) => Ok(std::path::absolute(&path).unwrap_or(path)),
         None => Ok(crate::agent::default_socket().map_err(crate::deliver::DeliverError::Dir)?),
     }
 }
 
-#[cfg(unix)]
-pub use unix::spawn_daemon;
+pub use imp::spawn_daemon;
 
-#[cfg(unix)]
-mod unix {
+mod imp {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::path::Path;
     use std::process::Stdio;
@@ -67,11 +64,13 @@ mod unix {
     }
 
     /// Tells `agent start` we answer, then lets go of its pipe: the daemon
-    /// never writes to stdout again.
+    /// never writes to stdout again. (On Windows the pipe is left as it is:
+    /// there is no SIGPIPE, and nothing is written to it again.)
     fn announce_and_close_stdout(socket: &Path) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", socket.display());
         let _ = out.flush();
+        #[cfg(unix)]
         if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
             use std::os::fd::AsRawFd;
             // SAFETY: dup2 onto our own stdout, from a descriptor we own.
@@ -99,10 +98,10 @@ mod unix {
         Ok(0)
     }
 
-    /// Starts `agent run` in a session of its own and waits for its ready
+    /// Starts `agent run` in a session of its own (on Windows: detached from
+    /// our console, in a process group of its own) and waits for its ready
     /// line, so we return only once the socket answers. Its pid is returned.
     pub fn spawn_daemon(socket: &Path, key_ttl: Duration) -> Result<u32> {
-        use std::os::unix::process::CommandExt;
         let exe = std::env::current_exe().map_err(|e| AgentError::Start(format!("cannot find our own binary: {e}")))?;
         let mut cmd = std::process::Command::new(exe);
         cmd.arg("agent")
@@ -116,11 +115,20 @@ mod unix {
             .stderr(Stdio::piped());
         // SAFETY: setsid is async-signal-safe; it detaches the daemon from
         // our terminal and process group, so Ctrl-C here does not reach it.
+        #[cfg(unix)]
         unsafe {
+            use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
                 libc::setsid();
                 Ok(())
             });
+        }
+        // No console, so closing ours or Ctrl-C in it does not reach it.
+        #[cfg(windows)]
+        {
+            use std::os::windows::process::CommandExt;
+            use windows_sys::Win32::System::Threading::{CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS};
+            cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
         }
         let mut child = cmd
             .spawn()
@@ -151,7 +159,7 @@ mod unix {
         drop(client);
         // Gone once the socket no longer answers.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while std::os::unix::net::UnixStream::connect(socket).is_ok() {
+        while crate::agent::answers(socket).await {
             if Instant::now() > deadline {
                 return Err(AgentError::Protocol {
                     path: socket.to_owned(),

@@ -1,6 +1,5 @@
 //! `gamelift-access connect`: resolve → obtain → deliver → launch → clean up.
 
-#[cfg(unix)]
 mod agent;
 
 use std::io::IsTerminal;
@@ -189,12 +188,10 @@ async fn connect_instance(
     }
     // A running agent takes the key instead of a file; one that already
     // holds a key for this instance saves the GameLift call too.
-    #[cfg(unix)]
     let via_agent = match !windows && !args.print && !args.show_password && args.copy.is_none() && !args.no_agent {
         true => agent::find(target).await,
         false => None,
     };
-    #[cfg(unix)]
     let via_agent = match via_agent {
         Some(found) if found.holds_key() => {
             return agent::connect(found, None, gamelift, target, keys, global, args, signals).await;
@@ -207,7 +204,6 @@ async fn connect_instance(
     };
     match access {
         Access::Ssh(access) => {
-            #[cfg(unix)]
             if let Some(found) = via_agent {
                 return agent::connect(found, Some(access), gamelift, target, keys, global, args, signals).await;
             }

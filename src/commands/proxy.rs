@@ -33,19 +33,10 @@ pub fn split_host(host: &str) -> Result<(&str, &str)> {
 }
 
 pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
-    #[cfg(unix)]
-    {
-        unix::run(global, args).await
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (global, args);
-        Err(crate::agent::AgentError::Unsupported.into())
-    }
+    imp::run(global, args).await
 }
 
-#[cfg(unix)]
-mod unix {
+mod imp {
     use super::*;
     use crate::agent::client::AgentClient;
     use crate::agent::{AgentError, DEFAULT_KEY_TTL, KeyMeta};
@@ -135,11 +126,27 @@ mod unix {
     /// stdin or stdout as a plain file: Rust's `Stdout` is line-buffered,
     /// which would hold back every ssh packet that does not end in `\n`.
     /// Not closed on drop: the descriptors stay the process's own.
-    fn raw_fd(fd: std::os::fd::RawFd) -> std::mem::ManuallyDrop<std::fs::File> {
+    #[cfg(unix)]
+    fn raw_stdio(stdout: bool) -> std::mem::ManuallyDrop<std::fs::File> {
         use std::os::fd::FromRawFd;
         // SAFETY: 0 and 1 are open for the life of the process (ssh gives
         // us pipes), and ManuallyDrop never closes them.
-        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) })
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(i32::from(stdout)) })
+    }
+
+    /// The same on Windows: the standard handles (ssh.exe gives us pipes),
+    /// read and written with ReadFile/WriteFile, never closed.
+    #[cfg(windows)]
+    fn raw_stdio(stdout: bool) -> std::mem::ManuallyDrop<std::fs::File> {
+        use std::os::windows::io::{AsRawHandle, FromRawHandle};
+        let handle = if stdout {
+            std::io::stdout().as_raw_handle()
+        } else {
+            std::io::stdin().as_raw_handle()
+        };
+        // SAFETY: a standard handle, open for the life of the process, and
+        // ManuallyDrop never closes it.
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_handle(handle) })
     }
 
     /// Relays stdin to the instance and the instance to stdout. When ssh
@@ -159,12 +166,12 @@ mod unix {
         let _ = stream.set_nodelay(true);
         let mut to_instance = stream.try_clone().map_err(io)?;
         std::thread::spawn(move || {
-            let _ = pump(&mut *raw_fd(0), &mut to_instance);
+            let _ = pump(&mut *raw_stdio(false), &mut to_instance);
             let _ = to_instance.shutdown(std::net::Shutdown::Write);
         });
         let mut from_instance = stream;
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = pump(&mut from_instance, &mut *raw_fd(1)) {
+            if let Err(e) = pump(&mut from_instance, &mut *raw_stdio(true)) {
                 tracing::debug!("relay ended: {e}");
             }
         })
