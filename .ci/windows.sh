@@ -72,7 +72,7 @@ for instance in fixture["instances"]:
     if instance["instance_id"] == sys.argv[2]:
         instance["secret"] = open(sys.argv[1]).read()
 json.dump(fixture, open(sys.argv[3], "w"))' "$work/instance-key" i-0123456789abcdef0 "$work/fixture.json"
-target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" > "$work/emulator.out" &
+target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" --count-calls "$work/calls" > "$work/emulator.out" &
 emulator_pid=$!
 for _ in $(seq 100); do grep -q '^listening on ' "$work/emulator.out" && break; sleep 0.1; done
 endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out")
@@ -117,6 +117,68 @@ keys=$(find "$WINEPREFIX/drive_c" -name '*.pem' | wc -l)
 grep -q 'BEGIN RSA' "$work/connect.out" "$work/connect.err" && fail "the key leaked to the output"
 key_body=$(sed -n 2p "$work/instance-key")
 grep -qF "$key_body" "$work/connect.out" "$work/connect.err" "$work/ssh.log" && fail "the key leaked"
+
+# The agent on its named pipe: start, status, a connect that gives the key
+# to the agent (no key file) and ssh.exe -o IdentityAgent=<pipe>, stop.
+# The recording ssh.exe opens the pipe it was given and lists the agent's
+# keys, as the real one would.
+wine "$exe" agent start --output json > "$work/agent-start.json" 2> "$work/agent-start.err" \
+    || fail "agent start failed: $(cat "$work/agent-start.err")"
+pipe=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["already_running"] is False, d; print(d["socket"])' \
+    "$work/agent-start.json") || fail "agent start --output json: $(cat "$work/agent-start.json")"
+case "$pipe" in
+    '\\.\pipe\gamelift-access-agent-S-1-5-'*) ;;
+    *) fail "agent start: not the per-user default pipe: $pipe" ;;
+esac
+wine "$exe" agent start > "$work/agent-again.out" 2> "$work/agent-again.err" || fail "a second agent start failed"
+grep -q 'already running' "$work/agent-again.err" || fail "a second agent start: $(cat "$work/agent-again.err")"
+wine "$exe" agent status --output json > "$work/agent-status.json" || fail "agent status failed"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["running"] and d["socket"] == sys.argv[2] and d["keys"] == [], d' \
+    "$work/agent-status.json" "$pipe" || fail "agent status: $(cat "$work/agent-status.json")"
+
+rm -f "$work/ssh.log"
+set +e
+wine "$exe" --endpoint-url "$endpoint" connect "$linux_fleet" "$linux_instance" -- uname -a \
+    > "$work/agent-connect.out" 2> "$work/agent-connect.err"
+code=$?
+set -e
+[ "$code" = 7 ] || fail "connect through the agent exited $code, not 7: $(cat "$work/agent-connect.err")"
+grep -q '^IdentityAgent=' "$work/ssh.log" || fail "no IdentityAgent for ssh.exe: $(cat "$work/ssh.log")"
+grep -qxF "agent: $pipe" "$work/ssh.log" || fail "ssh.exe was not given the agent's pipe: $(cat "$work/ssh.log")"
+grep -q "^agent key: gamelift-access fleet=$linux_fleet instance=$linux_instance " "$work/ssh.log" \
+    || fail "ssh.exe found no instance key in the agent: $(cat "$work/ssh.log")"
+grep -qx 'key: public' "$work/ssh.log" || fail "ssh.exe's -i is not the public key: $(cat "$work/ssh.log")"
+grep -qx 'IdentitiesOnly=yes' "$work/ssh.log" || fail "no IdentitiesOnly=yes"
+keys=$(find "$WINEPREFIX/drive_c" -name '*.pem' | wc -l)
+[ "$keys" = 0 ] || fail "connect through the agent wrote a key file"
+grep -qF "$key_body" "$work/agent-connect.out" "$work/agent-connect.err" "$work/ssh.log" && fail "the key leaked"
+wine "$exe" agent status --output json > "$work/agent-status.json" || fail "agent status failed"
+python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["keys"]; assert [x["instance_id"] for x in k] == [sys.argv[2]], k' \
+    "$work/agent-status.json" "$linux_instance" || fail "agent status: $(cat "$work/agent-status.json")"
+grep -qF "$key_body" "$work/agent-status.json" && fail "agent status shows the key"
+
+# A reconnect uses the key the agent holds: the emulator goes unasked. (Its
+# call count is rewritten every 50 ms; each Wine run takes far longer.)
+calls=$(cat "$work/calls")
+set +e
+wine "$exe" --endpoint-url "$endpoint" connect "$linux_fleet" "$linux_instance" -- true \
+    > "$work/agent-connect2.out" 2> "$work/agent-connect2.err"
+code=$?
+set -e
+[ "$code" = 7 ] || fail "the second connect exited $code: $(cat "$work/agent-connect2.err")"
+grep -qxF "agent: $pipe" "$work/ssh.log" || fail "the second connect did not use the agent"
+grep -q "^agent key: gamelift-access fleet=$linux_fleet instance=$linux_instance " "$work/ssh.log" \
+    || fail "the second connect: no instance key in the agent"
+wine "$exe" agent status > /dev/null || fail "agent status failed"
+[ "$(cat "$work/calls")" = "$calls" ] || fail "the second connect called GameLift ($calls, then $(cat "$work/calls") calls)"
+
+wine "$exe" agent stop > "$work/agent-stop.out" 2> "$work/agent-stop.err" \
+    || fail "agent stop failed: $(cat "$work/agent-stop.err")"
+set +e
+wine "$exe" agent status > "$work/agent-status.out"
+code=$?
+set -e
+[ "$code" = 3 ] || fail "agent status after stop exited $code, not 3: $(cat "$work/agent-status.out")"
 
 wine "$exe" --endpoint-url "$endpoint" fleets --output json > "$work/fleets.json" \
     || fail "fleets --output json failed"

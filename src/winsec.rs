@@ -31,8 +31,8 @@ use windows_sys::Win32::Security::Authorization::{
 };
 use windows_sys::Win32::Security::{
     ACL, DACL_SECURITY_INFORMATION, GetSecurityDescriptorDacl, GetTokenInformation, OWNER_SECURITY_INFORMATION,
-    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES, SetFileSecurityW,
-    TOKEN_QUERY, TOKEN_USER, TokenUser,
+    PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, RevertToSelf, SECURITY_ATTRIBUTES,
+    SetFileSecurityW, TOKEN_QUERY, TOKEN_USER, TokenUser,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     CREATE_NEW, CreateDirectoryW, CreateFileW, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OPEN_REPARSE_POINT,
@@ -41,8 +41,10 @@ use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation, SetInformationJobObject,
 };
+use windows_sys::Win32::System::Pipes::ImpersonateNamedPipeClient;
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetExitCodeProcess, OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
+    GetCurrentProcess, GetCurrentThread, GetExitCodeProcess, OpenProcess, OpenProcessToken, OpenThreadToken,
+    PROCESS_QUERY_LIMITED_INFORMATION,
 };
 
 fn wide(s: &OsStr) -> Vec<u16> {
@@ -349,7 +351,11 @@ fn token_user_sid(process: HANDLE) -> io::Result<String> {
     if unsafe { OpenProcessToken(process, TOKEN_QUERY, &mut token) } == 0 {
         return Err(io::Error::last_os_error());
     }
-    let token = Handle(token);
+    token_user(&Handle(token))
+}
+
+/// The user SID of an open token.
+fn token_user(token: &Handle) -> io::Result<String> {
     let mut len = 0u32;
     // SAFETY: a size query with a null buffer.
     unsafe { GetTokenInformation(token.0, TokenUser, ptr::null_mut(), 0, &mut len) };
@@ -365,6 +371,80 @@ fn token_user_sid(process: HANDLE) -> io::Result<String> {
     unsafe { sid_string(user.User.Sid) }
 }
 
+/// The user SID of the client at the other end of a named pipe's server
+/// instance, read by impersonating it for a moment (identification level
+/// is enough) on this thread, which reverts before returning.
+pub fn pipe_client_sid(pipe: RawHandle) -> io::Result<String> {
+    // SAFETY: a server pipe handle the caller holds.
+    if unsafe { ImpersonateNamedPipeClient(pipe as HANDLE) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    struct Revert;
+    impl Drop for Revert {
+        fn drop(&mut self) {
+            // SAFETY: ends the impersonation begun above, on this thread.
+            if unsafe { RevertToSelf() } == 0 {
+                // Going on as someone else is never acceptable.
+                std::process::abort();
+            }
+        }
+    }
+    let _revert = Revert;
+    let mut token: HANDLE = ptr::null_mut();
+    // SAFETY: this thread's impersonation token, opened as ourselves.
+    if unsafe { OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, 1, &mut token) } == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    token_user(&Handle(token))
+}
+
+/// The owner (SID string) of the kernel object behind `handle`, `None` if it
+/// has none. The handle needs `READ_CONTROL`.
+pub fn handle_owner_sid(handle: RawHandle) -> io::Result<Option<String>> {
+    let mut owner: PSID = ptr::null_mut();
+    let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
+    // SAFETY: a handle the caller holds; `sd` receives a LocalAlloc'd
+    // descriptor, which `owner` points into.
+    let rc = unsafe {
+        GetSecurityInfo(
+            handle as HANDLE,
+            SE_KERNEL_OBJECT,
+            OWNER_SECURITY_INFORMATION,
+            &mut owner,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+            &mut sd,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    let sd = Descriptor(sd);
+    if owner.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: `owner` points into `sd`, which is alive.
+    let owner = unsafe { sid_string(owner) }?;
+    drop(sd);
+    Ok(Some(owner))
+}
+
+/// What our user may still do to a restricted process:
+/// PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_QUERY_INFORMATION |
+/// SYNCHRONIZE | PROCESS_TERMINATE | READ_CONTROL. Not PROCESS_VM_READ,
+/// PROCESS_VM_WRITE, PROCESS_VM_OPERATION, PROCESS_CREATE_THREAD or
+/// PROCESS_DUP_HANDLE.
+pub const RESTRICTED_PROCESS_RIGHTS: u32 = 0x1000 | 0x0400 | 0x0010_0000 | 0x0001 | 0x0002_0000;
+
+/// The DACL [`restrict_own_process`] sets, in SDDL.
+pub fn restricted_process_sddl() -> io::Result<String> {
+    Ok(format!(
+        "D:P(A;;GA;;;SY)(A;;{RESTRICTED_PROCESS_RIGHTS:#x};;;{})",
+        user_sid()?
+    ))
+}
+
 /// Narrows the DACL of our own process so that other processes, even the
 /// same user's, cannot open it to read or write its memory, inject a
 /// thread or duplicate its handles: PuTTY's Pageant does the same. SYSTEM
@@ -372,11 +452,7 @@ fn token_user_sid(process: HANDLE) -> io::Result<String> {
 /// (The user still owns the process and could widen the DACL again; like
 /// PR_SET_DUMPABLE on Linux, this stops casual reading, not an owner bent on it.)
 pub fn restrict_own_process() -> io::Result<()> {
-    // PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_QUERY_INFORMATION |
-    // SYNCHRONIZE | PROCESS_TERMINATE | READ_CONTROL.
-    let user_rights = 0x1000 | 0x0400 | 0x0010_0000 | 0x0001 | 0x0002_0000;
-    let sid = user_sid()?;
-    let sd = Descriptor::from_sddl(&format!("D:P(A;;GA;;;SY)(A;;{user_rights:#x};;;{sid})"))?;
+    let sd = Descriptor::from_sddl(&restricted_process_sddl()?)?;
     let mut present = 0;
     let mut dacl: *mut ACL = ptr::null_mut();
     let mut defaulted = 0;
@@ -400,6 +476,19 @@ pub fn restrict_own_process() -> io::Result<()> {
         return Err(io::Error::from_raw_os_error(rc as i32));
     }
     Ok(())
+}
+
+/// Whether we run under Wine (its ntdll exports `wine_get_version`), for
+/// tests that must say which behaviour they saw.
+#[cfg(test)]
+pub fn under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+    let ntdll = wide(OsStr::new("ntdll.dll"));
+    // SAFETY: ntdll is always loaded; a NUL-terminated export name.
+    unsafe {
+        let module = GetModuleHandleW(ntdll.as_ptr());
+        !module.is_null() && GetProcAddress(module, c"wine_get_version".as_ptr().cast()).is_some()
+    }
 }
 
 /// A descriptor that lets everyone in, for the controls.

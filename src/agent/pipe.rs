@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::net::windows::named_pipe::{ClientOptions, NamedPipeClient, NamedPipeServer, ServerOptions};
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_PIPE_BUSY, HANDLE};
-use windows_sys::Win32::System::Pipes::{GetNamedPipeClientProcessId, GetNamedPipeServerProcessId};
+use windows_sys::Win32::System::Pipes::GetNamedPipeClientProcessId;
 
 use super::AgentError;
 use crate::winsec::{self, Descriptor};
@@ -159,14 +159,19 @@ impl Listener {
     }
 }
 
-/// Whether the process at the other end of a server instance runs as us.
+/// Whether the client at the other end of a server instance runs as us.
 fn client_is_us(pipe: &NamedPipeServer) -> io::Result<bool> {
+    let handle = pipe.as_raw_handle();
     let mut pid = 0u32;
     // SAFETY: a pipe handle we own; `pid` receives the client's process ID.
-    if unsafe { GetNamedPipeClientProcessId(pipe.as_raw_handle() as HANDLE, &mut pid) } == 0 {
+    if unsafe { GetNamedPipeClientProcessId(handle as HANDLE, &mut pid) } == 0 {
         return Err(io::Error::last_os_error());
     }
-    let theirs = winsec::process_user_sid(pid)?;
+    let theirs = if pid != 0 {
+        winsec::process_user_sid(pid)?
+    } else {
+        winsec::pipe_client_sid(handle)?
+    };
     let ours = winsec::user_sid()?;
     if theirs != ours {
         tracing::debug!(pid, user = theirs, "the client runs as another user");
@@ -174,22 +179,18 @@ fn client_is_us(pipe: &NamedPipeServer) -> io::Result<bool> {
     Ok(theirs == ours)
 }
 
-/// Fails unless the process serving this pipe runs as us.
+/// Fails unless the pipe instance we opened is owned by us.
 fn server_is_us(pipe: &NamedPipeClient) -> io::Result<()> {
-    let mut pid = 0u32;
-    // SAFETY: a pipe handle we own; `pid` receives the server's process ID.
-    if unsafe { GetNamedPipeServerProcessId(pipe.as_raw_handle() as HANDLE, &mut pid) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let theirs = winsec::process_user_sid(pid)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot tell who serves the pipe (pid {pid}): {e}")))?;
-    if theirs != winsec::user_sid()? {
-        return Err(io::Error::new(
+    match winsec::handle_owner_sid(pipe.as_raw_handle())? {
+        Some(owner) if owner == winsec::user_sid()? => Ok(()),
+        owner => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!("the pipe is served by another user's process (pid {pid}, {theirs})"),
-        ));
+            format!(
+                "the pipe belongs to another user ({})",
+                owner.as_deref().unwrap_or("no owner")
+            ),
+        )),
     }
-    Ok(())
 }
 
 /// A connection to the agent on pipe `path`, once its server is known to
@@ -217,5 +218,166 @@ pub async fn answers(path: &Path) -> bool {
     match ClientOptions::new().open(path) {
         Ok(_) => true,
         Err(e) => e.raw_os_error() == Some(ERROR_PIPE_BUSY as i32),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::client::AgentClient;
+    use crate::agent::{KeyMeta, server};
+    use crate::obtain::InstanceKey;
+
+    fn pipe(what: &str) -> PathBuf {
+        PathBuf::from(format!("{PREFIX}gamelift-access-test-{}-{what}", std::process::id()))
+    }
+
+    fn instance_key() -> InstanceKey {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        let pem = key.to_pkcs1_pem(rsa::pkcs1::LineEnding::LF).unwrap();
+        InstanceKey::parse(pem.to_string().into()).unwrap()
+    }
+
+    #[test]
+    fn pipe_names() {
+        assert!(is_pipe_name(Path::new(r"\\.\pipe\gamelift-access-agent-S-1-5-21-1")));
+        assert!(is_pipe_name(Path::new(r"\\.\PIPE\x")));
+        for bad in [r"\\.\pipe\", r"C:\agent.sock", "agent", r"\\server\pipe\x"] {
+            assert!(!is_pipe_name(Path::new(bad)), "{bad}");
+        }
+        let default = default_path().unwrap();
+        assert!(is_pipe_name(&default), "{}", default.display());
+        assert!(
+            default.to_string_lossy().ends_with(winsec::user_sid().unwrap()),
+            "the default pipe is per user: {}",
+            default.display()
+        );
+        assert!(matches!(
+            Listener::bind(Path::new(r"C:\agent.sock")),
+            Err(AgentError::Bind { .. })
+        ));
+    }
+
+    /// The pipe carries exactly the owner-only DACL, a second listener on
+    /// the same name is refused, and the peer checks both ways pass for
+    /// our own process (and a process we cannot query is a stranger).
+    #[tokio::test]
+    async fn the_pipe_is_owner_only_and_exclusive() {
+        let path = pipe("dacl");
+        let listener = Listener::bind(&path).unwrap();
+        let sddl = winsec::handle_dacl_sddl(listener.instance().as_raw_handle()).unwrap();
+        let sid = winsec::user_sid().unwrap();
+        assert_eq!(sddl, format!("D:P(A;;FA;;;{sid})"));
+        assert!(winsec::sddl_owner_only(&sddl).unwrap());
+        assert!(!winsec::sddl_owner_only("D:(A;;FA;;;WD)").unwrap());
+
+        match Listener::bind(&path) {
+            Err(AgentError::AlreadyRunning { .. }) => {}
+            Err(e) => panic!("a second listener: {e}"),
+            Ok(_) => panic!("a second listener got the same pipe"),
+        }
+
+        let mut listener = listener;
+        let (client, accepted) = tokio::join!(connect(&path), listener.accept());
+        let client = client.expect("our own server passes the client's check");
+        let accepted = accepted.unwrap().expect("our own client passes the server's check");
+        assert!(client_is_us(&accepted).unwrap());
+        server_is_us(&client).unwrap();
+        assert_eq!(
+            winsec::handle_owner_sid(client.as_raw_handle()).unwrap().as_deref(),
+            Some(sid)
+        );
+        // Impersonation (the fallback where no client pid is given) names
+        // us too, once the client has written something.
+        {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut client, mut accepted) = (client, accepted);
+            client.write_all(b"x").await.unwrap();
+            let mut byte = [0u8];
+            accepted.read_exact(&mut byte).await.unwrap();
+            assert_eq!(winsec::pipe_client_sid(accepted.as_raw_handle()).unwrap(), sid);
+            let (client, accepted) = (client, accepted);
+            drop((client, accepted));
+        }
+        assert_eq!(winsec::process_user_sid(std::process::id()).unwrap(), sid);
+        assert!(winsec::process_user_sid(0xFFFF_FFF0).is_err());
+        listener.close();
+    }
+
+    /// The whole agent over the pipe: add a key, list it, status, stop.
+    #[tokio::test]
+    async fn the_agent_serves_over_the_pipe() {
+        let path = pipe("agent");
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let server = tokio::spawn({
+            let path = path.clone();
+            async move {
+                server::run(&path, Duration::from_secs(600), move || {
+                    let _ = ready_tx.send(());
+                })
+                .await
+            }
+        });
+        ready_rx.await.expect("the agent announced itself");
+        assert!(answers(&path).await);
+        // Hardened: our user may no longer read or write the agent's memory.
+        // (Wine drops the P, protected, flag when it reads the DACL back.)
+        // SAFETY: the pseudo-handle of our own process.
+        let process = unsafe { windows_sys::Win32::System::Threading::GetCurrentProcess() };
+        let dacl = winsec::handle_dacl_sddl(process as std::os::windows::io::RawHandle).unwrap();
+        let mut expected = winsec::restricted_process_sddl().unwrap();
+        if winsec::under_wine() {
+            expected = expected.replacen("D:P", "D:", 1);
+        }
+        assert_eq!(dacl, expected);
+
+        let key = instance_key();
+        let meta = KeyMeta {
+            fleet_id: "fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d".into(),
+            instance_id: "i-0123456789abcdef0".into(),
+            user: "gl-user-remote".into(),
+            host: "192.0.2.10".into(),
+        };
+        let mut client = AgentClient::connect(&path).await.expect("the agent answers");
+        client
+            .add_instance_key(&key, &meta, Some(Duration::from_secs(120)))
+            .await
+            .unwrap();
+        let status = client.status().await.unwrap();
+        assert_eq!(status.pid, std::process::id());
+        assert_eq!(status.default_ttl_secs, 600);
+        assert_eq!(status.keys.len(), 1);
+        let entry = &status.keys[0];
+        assert_eq!(entry.identity.comment, meta.comment());
+        assert!(
+            (110..=120).contains(&entry.expires_in_secs),
+            "{}",
+            entry.expires_in_secs
+        );
+        assert_eq!(entry.identity.credential.key_data(), key.public_key().key_data());
+
+        // A second connection while the first is open sees the same keys.
+        let mut second = AgentClient::connect(&path).await.expect("a second connection");
+        let held = second
+            .held_key(&meta.fleet_id, &meta.instance_id)
+            .await
+            .unwrap()
+            .expect("the key is held");
+        assert_eq!(held.meta, meta);
+        drop(second);
+
+        client.stop().await.unwrap();
+        drop(client);
+        server.await.unwrap().unwrap();
+        // Gone once the last connection's task has seen its client leave.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while answers(&path).await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the pipe still answers after stop"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

@@ -60,7 +60,6 @@ impl SshSession<'_> {
 /// first, so it wins over any in the user's ssh_config. With
 /// `IdentitiesOnly yes` and a public key as the identity file, ssh offers
 /// exactly that key from the agent.
-#[cfg_attr(windows, allow(dead_code))]
 pub fn use_agent(command: &mut ClientCommand, socket: &Path) {
     let option = format!("IdentityAgent={}", ssh_config_path(socket));
     command.args.splice(0..0, ["-o".into(), option.into()]);

@@ -13,7 +13,6 @@ use crate::resolve::Target;
 pub struct InstanceKey {
     pem: SecretString,
     fingerprint: String,
-    #[cfg_attr(windows, allow(dead_code))]
     public: ssh_key::PublicKey,
 }
 
@@ -40,7 +39,6 @@ impl InstanceKey {
         })
     }
 
-    #[cfg_attr(windows, allow(dead_code))]
     /// The key in ssh-key's form, for the agent. Its private parts are
     /// zeroized when it is dropped.
     pub fn keypair(&self) -> Result<ssh_key::private::RsaKeypair, ObtainError> {
@@ -48,7 +46,6 @@ impl InstanceKey {
     }
 
     /// The public half, which is no secret.
-    #[cfg_attr(windows, allow(dead_code))]
     pub fn public_key(&self) -> &ssh_key::PublicKey {
         &self.public
     }
