@@ -30,9 +30,10 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
 export WINEPREFIX WINEDEBUG=-all
 WINEPREFIX=$(mktemp -d /tmp/gamelift-access-wine.XXXXXX)
 work=$(mktemp -d /tmp/gamelift-access-winci.XXXXXX)
-emulator_pid=
+emulator_pid= echo_pid=
 cleanup() {
     [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
+    [ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null && wait "$echo_pid" 2>/dev/null
     /usr/lib/wine/wineserver -k 2>/dev/null || true
     rm -rf "$WINEPREFIX" "$work"
 }
@@ -179,6 +180,42 @@ wine "$exe" agent status > "$work/agent-status.out"
 code=$?
 set -e
 [ "$code" = 3 ] || fail "agent status after stop exited $code, not 3: $(cat "$work/agent-status.out")"
+
+# proxy (ssh's ProxyCommand): starts the agent, has it hold the key, and
+# relays stdin/stdout to the instance's port, here a one-connection echo
+# server with an ssh-like banner on 127.0.0.1 (the instance's address).
+python3 - "$work/echo.port" <<'PY' &
+import os, socket, sys
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(1)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(server.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+conn, _ = server.accept()
+conn.sendall(b"SSH-2.0-ci-echo\r\n")
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    conn.sendall(data)
+conn.close()
+PY
+echo_pid=$!
+for _ in $(seq 100); do [ -s "$work/echo.port" ] && break; sleep 0.1; done
+echo_port=$(cat "$work/echo.port") || fail "the echo server did not start"
+printf 'ping over the proxy\n' > "$work/proxy.in"
+wine "$exe" --endpoint-url "$endpoint" proxy "$linux_instance.$linux_fleet.gamelift" "$echo_port" \
+    < "$work/proxy.in" > "$work/proxy.out" 2> "$work/proxy.err" || fail "proxy failed: $(cat "$work/proxy.err")"
+wait "$echo_pid" || fail "the echo server failed"
+echo_pid=
+printf 'SSH-2.0-ci-echo\r\nping over the proxy\n' | cmp -s - "$work/proxy.out" \
+    || fail "proxy relayed something else: $(od -c "$work/proxy.out" | head)"
+wine "$exe" agent status --output json > "$work/agent-status.json" || fail "proxy left no agent running"
+python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["keys"]; assert [x["instance_id"] for x in k] == [sys.argv[2]], k' \
+    "$work/agent-status.json" "$linux_instance" || fail "after proxy, agent status: $(cat "$work/agent-status.json")"
+grep -qF "$key_body" "$work/proxy.out" "$work/proxy.err" && fail "proxy leaked the key"
+wine "$exe" agent stop > /dev/null 2>&1 || fail "agent stop after proxy failed"
 
 wine "$exe" --endpoint-url "$endpoint" fleets --output json > "$work/fleets.json" \
     || fail "fleets --output json failed"

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::net::windows::named_pipe::{ClientOptions, NamedPipeClient, NamedPipeServer, ServerOptions};
-use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_PIPE_BUSY, HANDLE};
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_NO_DATA, ERROR_PIPE_BUSY, HANDLE};
 use windows_sys::Win32::System::Pipes::GetNamedPipeClientProcessId;
 
 use super::AgentError;
@@ -121,14 +121,19 @@ impl Listener {
     }
 
     /// The next connection: `Some` if its client process runs as our user,
-    /// `None` (and the connection closed) otherwise. A fresh instance is
+    /// `None` (and the connection closed) otherwise, or if the client left
+    /// before we got to it (a probe such as `answers`). A fresh instance is
     /// created before the connected one is handed out, so clients never
     /// find the name missing. Cancel-safe: the only await is tokio's
     /// `connect`, which is.
     pub async fn accept(&mut self) -> io::Result<Option<NamedPipeServer>> {
         if let Err(e) = self.next.connect().await {
-            // A client that came and went before we looked: start afresh.
+            // The instance is spent either way: start afresh.
             self.next = create(&self.name, &self.sd, false)?;
+            if e.raw_os_error() == Some(ERROR_NO_DATA as i32) {
+                tracing::debug!("a client came and went before we looked");
+                return Ok(None);
+            }
             return Err(e);
         }
         let fresh = create(&self.name, &self.sd, false)?;
@@ -272,12 +277,6 @@ mod tests {
         assert!(winsec::sddl_owner_only(&sddl).unwrap());
         assert!(!winsec::sddl_owner_only("D:(A;;FA;;;WD)").unwrap());
 
-        match Listener::bind(&path) {
-            Err(AgentError::AlreadyRunning { .. }) => {}
-            Err(e) => panic!("a second listener: {e}"),
-            Ok(_) => panic!("a second listener got the same pipe"),
-        }
-
         let mut listener = listener;
         let (client, accepted) = tokio::join!(connect(&path), listener.accept());
         let client = client.expect("our own server passes the client's check");
@@ -302,6 +301,14 @@ mod tests {
         }
         assert_eq!(winsec::process_user_sid(std::process::id()).unwrap(), sid);
         assert!(winsec::process_user_sid(0xFFFF_FFF0).is_err());
+
+        // The name is taken while we listen. (Wine does not enforce
+        // FILE_FLAG_FIRST_PIPE_INSTANCE; the probe of the name refuses it.)
+        match Listener::bind(&path) {
+            Err(AgentError::AlreadyRunning { .. }) => {}
+            Err(e) => panic!("a second listener: {e}"),
+            Ok(_) => panic!("a second listener got the same pipe"),
+        }
         listener.close();
     }
 
