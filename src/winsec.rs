@@ -297,7 +297,8 @@ pub fn sddl_owner_only(sddl: &str) -> io::Result<bool> {
 }
 
 /// The DACL of the kernel object behind `handle` (a named pipe, a process)
-/// in SDDL. The handle needs `READ_CONTROL`.
+/// in SDDL, for tests. The handle needs `READ_CONTROL`.
+#[cfg(test)]
 pub fn handle_dacl_sddl(handle: RawHandle) -> io::Result<String> {
     let mut sd: PSECURITY_DESCRIPTOR = ptr::null_mut();
     // SAFETY: a handle the caller holds; `sd` receives a LocalAlloc'd descriptor.
@@ -492,6 +493,7 @@ pub fn under_wine() -> bool {
 }
 
 /// A descriptor that lets everyone in, for the controls.
+#[cfg(test)]
 fn everyone() -> Descriptor {
     Descriptor::from_sddl("D:(A;OICI;FA;;;WD)").unwrap()
 }
