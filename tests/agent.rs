@@ -449,3 +449,80 @@ fn the_agent_dumps_no_core_and_refuses_a_same_uid_ptrace() {
         "a same-UID ptrace attached to the agent"
     );
 }
+
+#[test]
+fn a_second_ssm_connect_uses_the_agents_cached_compute_credentials() {
+    use gamelift_emulator::fixture::sample::{LINUX_SDK5_FLEET, LINUX_SDK5_INSTANCE};
+    let w = World::without_sshd();
+    let agent = Agent::start(&w, &["--compute-ttl", "5m"]);
+    let plugin = FakePlugin::install(w.dir.path());
+    // Without the AWS CLI we make StartSession ourselves, so the emulator
+    // checks each session's signature against the credentials it issued:
+    // cached credentials that did not work would fail the run.
+    let connect = |extra: &[&str]| {
+        let mut cmd = w.cmd();
+        cmd.env("PATH", path_with(&plugin.bin_dir, &["aws"]))
+            .arg("--debug")
+            .args(["connect", LINUX_SDK5_FLEET, LINUX_SDK5_INSTANCE])
+            .args(extra);
+        let out = run(cmd);
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    let mut output = connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 1);
+    output += &connect(&[]);
+    assert_eq!(
+        w.emulator.calls_to("GetComputeAccess").len(),
+        1,
+        "the second connect called GetComputeAccess"
+    );
+    assert!(output.contains("cached compute credentials"), "{output}");
+
+    let issued = w.emulator.issued_compute_credentials();
+    assert_eq!(issued.len(), 1);
+    let runs = plugin.runs();
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        assert_eq!(run.env["AWS_ACCESS_KEY_ID"], issued[0].access_key_id);
+        assert_eq!(run.env["AWS_SECRET_ACCESS_KEY"], issued[0].secret_access_key);
+        assert_eq!(run.env["AWS_SESSION_TOKEN"], issued[0].session_token);
+    }
+    let sessions = w.emulator.ssm_sessions();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.access_key_id == issued[0].access_key_id));
+
+    // status names the compute and its time left, never the secret.
+    let mut cmd = w.cmd();
+    cmd.args(["--output", "json", "agent", "status"]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["compute_ttl_secs"], 300);
+    let cached = &status["compute_credentials"][0];
+    assert_eq!(cached["fleet_id"], LINUX_SDK5_FLEET);
+    assert_eq!(cached["compute_name"], LINUX_SDK5_INSTANCE);
+    assert_eq!(cached["access_key_id"], issued[0].access_key_id.as_str());
+    let left = cached["expires_in_secs"].as_u64().unwrap();
+    assert!(left > 0 && left <= 300, "{left}");
+    let mut cmd = w.cmd();
+    cmd.args(["agent", "status"]);
+    let table = text(&run(cmd).stdout);
+    assert!(table.contains(LINUX_SDK5_INSTANCE), "{table}");
+    output += &text(&out.stdout);
+    output += &table;
+    output += &agent.log();
+    assert!(!output.contains(&issued[0].secret_access_key), "secret in the output");
+    assert!(!output.contains(&issued[0].session_token), "token in the output");
+
+    // --no-agent asks GameLift again, and leaves the cache alone.
+    connect(&["--no-agent"]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 2);
+    connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 2);
+
+    // ssh-add -D forgets everything, compute credentials included.
+    assert!(agent.ssh_add(&["-D"]).status.success());
+    connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 3);
+}

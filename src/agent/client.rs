@@ -17,10 +17,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
-use super::proto::{PromoteRequest, StatusRequest, StatusResponse, StopRequest};
+use super::proto::{ComputeCredentials, GetComputeRequest, PromoteRequest, StatusRequest, StatusResponse, StopRequest};
 use super::server::MAX_MESSAGE;
 use super::{AgentError, KeyMeta};
-use crate::obtain::InstanceKey;
+use crate::obtain::{Container, InstanceKey, SsmAccess, TempCredentials};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -65,10 +65,16 @@ impl AgentClient {
         let mut frame = Zeroizing::new(Vec::new());
         let encoded = (|| {
             let len = request.encoded_len()?;
+            // Sized once, so no reallocation leaves an unwiped copy behind.
+            frame.reserve_exact(4 + len);
             (len as u32).encode(&mut *frame)?;
             request.encode(&mut *frame)
         })();
-        drop(request);
+        // An extension's encoded body (put-compute holds credentials) is
+        // wiped; an add request's key zeroizes itself when dropped (ssh-key).
+        if let Request::Extension(extension) = request {
+            drop(Zeroizing::new(extension.details.into_bytes()));
+        }
         encoded.map_err(|e| self.protocol(format!("cannot encode the request: {e}")))?;
         let exchange = async {
             self.stream.write_all(&frame).await?;
@@ -78,7 +84,8 @@ impl AgentClient {
             if len > MAX_MESSAGE {
                 return Err(std::io::Error::other(format!("an answer of {len} bytes")));
             }
-            let mut body = vec![0u8; len];
+            // Zeroized on drop: a get-compute answer holds credentials.
+            let mut body = Zeroizing::new(vec![0u8; len]);
             self.stream.read_exact(&mut body).await?;
             Ok(body)
         };
@@ -88,6 +95,76 @@ impl AgentClient {
             Err(_) => return Err(self.protocol(format!("no answer within {}s", CALL_TIMEOUT.as_secs()))),
         };
         Response::decode(&mut &body[..]).map_err(|e| self.protocol(format!("an answer that does not parse: {e}")))
+    }
+
+    /// Keeps GetComputeAccess's answer for `fleet_id`/`compute_name` in the
+    /// agent, for the agent's compute lifetime.
+    pub async fn put_compute(
+        &mut self,
+        fleet_id: &str,
+        compute_name: &str,
+        access: &SsmAccess,
+    ) -> Result<(), AgentError> {
+        let credentials = ComputeCredentials {
+            fleet_id: fleet_id.to_owned(),
+            compute_name: compute_name.to_owned(),
+            region: access.region.clone(),
+            target: access.target.clone(),
+            access_key_id: access.credentials.access_key_id.clone(),
+            secret_access_key: access.credentials.secret_access_key.clone(),
+            session_token: access.credentials.session_token.clone(),
+            containers: access
+                .containers
+                .iter()
+                .map(|c| (c.name.clone(), c.runtime_id.clone()))
+                .collect(),
+            lifetime_secs: 0,
+        };
+        let request = Extension::new_message(credentials).map_err(|e| self.protocol(e.to_string()))?;
+        self.expect_success(Request::Extension(request), "keep the compute credentials")
+            .await
+    }
+
+    /// The credentials the agent holds for this compute, and how long they
+    /// have left; `None` if it holds none (or they expired).
+    pub async fn get_compute(
+        &mut self,
+        fleet_id: &str,
+        compute_name: &str,
+    ) -> Result<Option<(SsmAccess, Duration)>, AgentError> {
+        let request = Extension::new_message(GetComputeRequest {
+            fleet_id: fleet_id.to_owned(),
+            compute_name: compute_name.to_owned(),
+        })
+        .map_err(|e| self.protocol(e.to_string()))?;
+        let ext = match self.call(Request::Extension(request)).await? {
+            Response::ExtensionResponse(ext) => ext,
+            Response::Failure => return Ok(None),
+            _ => return Err(self.protocol("it does not know the get-compute request (is it an older agent?)")),
+        };
+        let parsed = ext.parse_message::<ComputeCredentials>();
+        drop(Zeroizing::new(ext.details.into_bytes()));
+        let held = parsed
+            .map_err(|e| self.protocol(e.to_string()))?
+            .ok_or_else(|| self.protocol("a get-compute answer of the wrong kind"))?;
+        let left = Duration::from_secs(u64::from(held.lifetime_secs));
+        Ok(Some((
+            SsmAccess {
+                target: held.target,
+                region: held.region,
+                credentials: TempCredentials {
+                    access_key_id: held.access_key_id,
+                    secret_access_key: held.secret_access_key,
+                    session_token: held.session_token,
+                },
+                containers: held
+                    .containers
+                    .into_iter()
+                    .map(|(name, runtime_id)| Container { name, runtime_id })
+                    .collect(),
+            },
+            left,
+        )))
     }
 
     async fn expect_success(&mut self, request: Request, what: &str) -> Result<(), AgentError> {

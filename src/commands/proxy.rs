@@ -48,7 +48,7 @@ pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
 mod unix {
     use super::*;
     use crate::agent::client::AgentClient;
-    use crate::agent::{AgentError, DEFAULT_KEY_TTL, KeyMeta};
+    use crate::agent::{AgentError, KeyMeta, Lifetimes};
     use crate::aws::GameLift;
     use crate::launch::LaunchError;
     use crate::obtain::{self, Access};
@@ -79,7 +79,7 @@ mod unix {
         let mut agent = match AgentClient::connect(&socket).await {
             Some(agent) => agent,
             None => {
-                let pid = crate::commands::agent::spawn_daemon(&socket, DEFAULT_KEY_TTL)?;
+                let pid = crate::commands::agent::spawn_daemon(&socket, Lifetimes::default())?;
                 tracing::info!(pid, socket = %socket.display(), "started the agent");
                 AgentClient::connect(&socket)
                     .await
