@@ -11,30 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::agent::Agent;
+use common::agent::{Agent, ssh_keygen};
 use common::*;
-
-fn ssh_keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-N",
-            "",
-            "-t",
-            "rsa",
-            "-b",
-            "2048",
-            "-m",
-            "PEM",
-            "-C",
-            "my own key",
-            "-f",
-        ])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
 
 #[test]
 fn ssh_add_lists_the_key_connect_added_and_d_and_capital_d_remove_it() {
@@ -63,7 +41,7 @@ fn ssh_add_lists_the_key_connect_added_and_d_and_capital_d_remove_it() {
 
     // -D empties the agent.
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
     let out = run(w.connect(&["--", "true"]));
     assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
@@ -78,7 +56,7 @@ fn a_key_added_with_a_two_second_lifetime_is_gone_after_it() {
     let w = World::without_sshd();
     let agent = Agent::start(&w, &[]);
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     let added = Instant::now();
     let out = agent.ssh_add(&["-t", "2", own.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -205,7 +183,7 @@ fn a_stale_cached_key_is_replaced_with_one_fresh_get_instance_access() {
 
     // The instance gets a new key: sshd's authorized key and GameLift's answer change.
     let new_key = w.dir.path().join("new_key");
-    ssh_keygen(&new_key);
+    ssh_keygen(&new_key, None);
     std::fs::copy(new_key.with_extension("pub"), w.dir.path().join("sshd/authorized_keys")).unwrap();
     let pem = std::fs::read_to_string(&new_key).unwrap();
     w.emulator
@@ -284,7 +262,7 @@ fn hostile_clients_leave_the_agent_serving() {
     let w = World::without_sshd();
     let agent = Agent::start(&w, &[]);
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
 
     // An oversized message: the connection is closed, unread.

@@ -29,6 +29,29 @@ pub struct AgentClient {
     path: PathBuf,
 }
 
+/// What the agent holds for an instance, and its count of key listings.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    pub held: Option<HeldKey>,
+    pub listings: u32,
+}
+
+impl Watch {
+    /// Whether `since` saw a client ask for the keys (as ssh does once it
+    /// starts to authenticate) and yet the key made no signature: the
+    /// server refused the key.
+    pub fn refused_since(&self, since: &Watch) -> bool {
+        match (&since.held, &self.held) {
+            (Some(before), Some(after)) => {
+                before.public == after.public
+                    && self.listings != since.listings
+                    && after.signatures == before.signatures
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A key the agent holds for an instance.
 #[derive(Debug, Clone)]
 pub struct HeldKey {
@@ -187,14 +210,25 @@ impl AgentClient {
 
     /// The key held for this fleet and instance, if any.
     pub async fn held_key(&mut self, fleet_id: &str, instance_id: &str) -> Result<Option<HeldKey>, AgentError> {
-        Ok(self.status().await?.keys.into_iter().find_map(|k| {
+        Ok(self.watch(fleet_id, instance_id).await?.held)
+    }
+
+    /// The key held for this fleet and instance, if any, and how many times
+    /// clients have listed the agent's keys so far.
+    pub async fn watch(&mut self, fleet_id: &str, instance_id: &str) -> Result<Watch, AgentError> {
+        let status = self.status().await?;
+        let held = status.keys.into_iter().find_map(|k| {
             let meta = KeyMeta::parse(&k.identity.comment)?;
             (meta.fleet_id == fleet_id && meta.instance_id == instance_id).then(|| HeldKey {
                 meta,
                 public: k.identity.credential.key_data().clone(),
                 signatures: k.signatures,
             })
-        }))
+        });
+        Ok(Watch {
+            held,
+            listings: status.listings,
+        })
     }
 
     /// Adds an instance's key, named by `meta`, for `lifetime` (the agent's

@@ -55,6 +55,7 @@ pub struct Keystore {
     default_ttl: Duration,
     computes: Vec<Compute>,
     compute_ttl: Duration,
+    listings: u32,
 }
 
 struct Compute {
@@ -69,6 +70,7 @@ impl Keystore {
             default_ttl,
             computes: Vec::new(),
             compute_ttl,
+            listings: 0,
         }
     }
 
@@ -214,6 +216,18 @@ impl Keystore {
     pub fn remove_all(&mut self) {
         self.entries.clear();
         self.computes.clear();
+    }
+
+    /// The keys, newest (or promoted) first, for a client that asked for
+    /// them; counted, see [`Keystore::listings`].
+    pub fn list_for_client(&mut self) -> Vec<Identity> {
+        self.listings = self.listings.wrapping_add(1);
+        self.identities()
+    }
+
+    /// How many times a client has asked for the keys.
+    pub fn listings(&self) -> u32 {
+        self.listings
     }
 
     pub fn identities(&self) -> Vec<Identity> {

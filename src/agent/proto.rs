@@ -97,6 +97,10 @@ pub struct StatusResponse {
     pub compute_ttl_secs: u32,
     /// The compute credentials held: what they are for, never the secret.
     pub computes: Vec<ComputeEntry>,
+    /// How many times a client has asked for the list of keys, as ssh does
+    /// once it starts to authenticate: `proxy` compares it before and after
+    /// a session to tell a refused key from a session that never got that far.
+    pub listings: u32,
 }
 
 /// A cached GetComputeAccess answer, as `agent status` shows it.
@@ -128,7 +132,7 @@ impl Encode for StatusResponse {
             lengths.push(key.identity.encoded_len()?);
             lengths.push(8);
         }
-        lengths.push(8);
+        lengths.push(12);
         for c in &self.computes {
             lengths.push(
                 [
@@ -164,6 +168,7 @@ impl Encode for StatusResponse {
             c.access_key_id.encode(writer)?;
             c.expires_in_secs.encode(writer)?;
         }
+        self.listings.encode(writer)?;
         Ok(())
     }
 }
@@ -202,6 +207,7 @@ impl Decode for StatusResponse {
             keys,
             compute_ttl_secs,
             computes,
+            listings: u32::decode(reader)?,
         })
     }
 }

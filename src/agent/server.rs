@@ -321,7 +321,7 @@ fn failure(what: &str, why: impl std::fmt::Display) -> ProtoAgentError {
 #[ssh_agent_lib::async_trait]
 impl Session for AgentSession {
     async fn request_identities(&mut self) -> Result<Vec<Identity>, ProtoAgentError> {
-        Ok(self.store().identities())
+        Ok(self.store().list_for_client())
     }
 
     async fn sign(&mut self, request: SignRequest) -> Result<Signature, ProtoAgentError> {
@@ -396,6 +396,7 @@ impl Session for AgentSession {
                     keys,
                     compute_ttl_secs: store.compute_ttl().as_secs().min(u64::from(u32::MAX)) as u32,
                     computes: store.compute_status(now),
+                    listings: store.listings(),
                 };
                 drop(store);
                 Ok(Some(Extension::new_message(status)?))
