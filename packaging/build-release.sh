@@ -4,8 +4,26 @@
 #   packaging/build-release.sh [--no-default-features]   (without the emulator/demo)
 #   packaging/build-release.sh --windows [...]           (x86_64-pc-windows-gnu .zip, built
 #       with Debian's rustc-web, rust-web-src and gcc-mingw-w64-x86-64; see README "Windows")
+#   packaging/build-release.sh --source [URL [HOMEPAGE]]  (the source tarball of HEAD, and the
+#       Homebrew formula for it in dist/homebrew/: URL is where the tarball will be published,
+#       by default its file:// path here, which `brew install` can use on this machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = --source ]; then
+    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+    tarball="dist/gamelift-access-$version.tar.gz"
+    mkdir -p dist/homebrew
+    git archive --format=tar.gz --prefix="gamelift-access-$version/" -o "$tarball" HEAD
+    url=${2:-file://$PWD/$tarball}
+    homepage=${3:-${url%/*}}
+    sha=$(sha256sum "$tarball" | cut -d' ' -f1)
+    sed -e "s|@SOURCE_URL@|$url|" -e "s|@SOURCE_SHA256@|$sha|" -e "s|@HOMEPAGE@|$homepage|" \
+        packaging/homebrew/gamelift-access.rb > dist/homebrew/gamelift-access.rb
+    echo "$tarball"
+    echo dist/homebrew/gamelift-access.rb
+    exit 0
+fi
 
 windows=false
 if [ "${1:-}" = --windows ]; then

@@ -241,7 +241,7 @@ pub struct ConnectArgs {
     #[arg(long, requires = "forward")]
     pub forward_only: bool,
     /// Do not use a running agent: write the key to a private file for the
-    /// session, as when no agent runs.
+    /// session, and call GetComputeAccess afresh, as when no agent runs.
     #[arg(long)]
     pub no_agent: bool,
 
@@ -357,10 +357,8 @@ pub struct AgentArgs {
 pub enum AgentCommand {
     /// Run the agent in the foreground (for systemd, launchd and tests).
     Run {
-        /// How long a key stays when its client sets no lifetime: seconds,
-        /// or a number with s, m or h.
-        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::agent::parse_duration)]
-        key_ttl: std::time::Duration,
+        #[command(flatten)]
+        lifetimes: AgentLifetimes,
 
         /// Print the socket path on stdout once it answers, then close
         /// stdout (used by `agent start`).
@@ -370,16 +368,37 @@ pub enum AgentCommand {
     /// Start the agent in the background; returns once its socket answers
     /// and prints the socket path.
     Start {
-        /// How long a key stays when its client sets no lifetime: seconds,
-        /// or a number with s, m or h.
-        #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::agent::parse_duration)]
-        key_ttl: std::time::Duration,
+        #[command(flatten)]
+        lifetimes: AgentLifetimes,
     },
     /// Stop the agent; its keys are wiped from memory.
     Stop,
-    /// Whether the agent runs, and the keys it holds (fleet, instance, user,
-    /// time left). Exits 3 when no agent runs.
+    /// Whether the agent runs, the keys it holds (fleet, instance, user,
+    /// time left) and the compute credentials it caches (fleet, compute,
+    /// time left). Never a secret. Exits 3 when no agent runs.
     Status,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct AgentLifetimes {
+    /// How long a key stays when its client sets no lifetime: seconds,
+    /// or a number with s, m or h.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::agent::parse_duration)]
+    pub key_ttl: std::time::Duration,
+
+    /// How long GetComputeAccess credentials (server SDK 5 and container
+    /// fleets) are cached, so a reconnect within it makes no call.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::agent::parse_duration)]
+    pub compute_ttl: std::time::Duration,
+}
+
+impl AgentLifetimes {
+    pub fn plain(self) -> crate::agent::Lifetimes {
+        crate::agent::Lifetimes {
+            key: self.key_ttl,
+            compute: self.compute_ttl,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -81,11 +81,15 @@ fn main() -> ExitCode {
 /// Diagnostics go to stderr. `-v` shows this tool's debug lines, `-vv` and
 /// `--debug` add the AWS SDK's; `GAMELIFT_ACCESS_LOG` takes an `EnvFilter`
 /// for anything finer. Colour only on a terminal, and never with `NO_COLOR`.
+///
+/// aws-config's own warnings are left to `-vv`: off EC2 it warns, with a
+/// screenful of HTTP debug output, that the instance metadata service gave
+/// no region, just before our own error says how to set one.
 fn init_tracing(global: &cli::GlobalArgs) {
     let default = match (global.debug, global.verbose) {
         (true, _) | (_, 2..) => "debug",
-        (_, 1) => "warn,gamelift_access=debug",
-        _ => "warn",
+        (_, 1) => "warn,aws_config=error,gamelift_access=debug",
+        _ => "warn,aws_config=error",
     };
     let filter = EnvFilter::try_from_env("GAMELIFT_ACCESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -11,30 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::agent::Agent;
+use common::agent::{Agent, ssh_keygen};
 use common::*;
-
-fn ssh_keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-N",
-            "",
-            "-t",
-            "rsa",
-            "-b",
-            "2048",
-            "-m",
-            "PEM",
-            "-C",
-            "my own key",
-            "-f",
-        ])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(st.success());
-}
 
 #[test]
 fn ssh_add_lists_the_key_connect_added_and_d_and_capital_d_remove_it() {
@@ -63,7 +41,7 @@ fn ssh_add_lists_the_key_connect_added_and_d_and_capital_d_remove_it() {
 
     // -D empties the agent.
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
     let out = run(w.connect(&["--", "true"]));
     assert_eq!(code(out.status), 0, "stderr: {}", text(&out.stderr));
@@ -78,7 +56,7 @@ fn a_key_added_with_a_two_second_lifetime_is_gone_after_it() {
     let w = World::without_sshd();
     let agent = Agent::start(&w, &[]);
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     let added = Instant::now();
     let out = agent.ssh_add(&["-t", "2", own.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -205,7 +183,7 @@ fn a_stale_cached_key_is_replaced_with_one_fresh_get_instance_access() {
 
     // The instance gets a new key: sshd's authorized key and GameLift's answer change.
     let new_key = w.dir.path().join("new_key");
-    ssh_keygen(&new_key);
+    ssh_keygen(&new_key, None);
     std::fs::copy(new_key.with_extension("pub"), w.dir.path().join("sshd/authorized_keys")).unwrap();
     let pem = std::fs::read_to_string(&new_key).unwrap();
     w.emulator
@@ -284,7 +262,7 @@ fn hostile_clients_leave_the_agent_serving() {
     let w = World::without_sshd();
     let agent = Agent::start(&w, &[]);
     let own = w.dir.path().join("own_key");
-    ssh_keygen(&own);
+    ssh_keygen(&own, None);
     assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
 
     // An oversized message: the connection is closed, unread.
@@ -448,4 +426,81 @@ fn the_agent_dumps_no_core_and_refuses_a_same_uid_ptrace() {
         libc::EPERM,
         "a same-UID ptrace attached to the agent"
     );
+}
+
+#[test]
+fn a_second_ssm_connect_uses_the_agents_cached_compute_credentials() {
+    use gamelift_emulator::fixture::sample::{LINUX_SDK5_FLEET, LINUX_SDK5_INSTANCE};
+    let w = World::without_sshd();
+    let agent = Agent::start(&w, &["--compute-ttl", "5m"]);
+    let plugin = FakePlugin::install(w.dir.path());
+    // Without the AWS CLI we make StartSession ourselves, so the emulator
+    // checks each session's signature against the credentials it issued:
+    // cached credentials that did not work would fail the run.
+    let connect = |extra: &[&str]| {
+        let mut cmd = w.cmd();
+        cmd.env("PATH", path_with(&plugin.bin_dir, &["aws"]))
+            .arg("--debug")
+            .args(["connect", LINUX_SDK5_FLEET, LINUX_SDK5_INSTANCE])
+            .args(extra);
+        let out = run(cmd);
+        assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    let mut output = connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 1);
+    output += &connect(&[]);
+    assert_eq!(
+        w.emulator.calls_to("GetComputeAccess").len(),
+        1,
+        "the second connect called GetComputeAccess"
+    );
+    assert!(output.contains("cached compute credentials"), "{output}");
+
+    let issued = w.emulator.issued_compute_credentials();
+    assert_eq!(issued.len(), 1);
+    let runs = plugin.runs();
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        assert_eq!(run.env["AWS_ACCESS_KEY_ID"], issued[0].access_key_id);
+        assert_eq!(run.env["AWS_SECRET_ACCESS_KEY"], issued[0].secret_access_key);
+        assert_eq!(run.env["AWS_SESSION_TOKEN"], issued[0].session_token);
+    }
+    let sessions = w.emulator.ssm_sessions();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s.access_key_id == issued[0].access_key_id));
+
+    // status names the compute and its time left, never the secret.
+    let mut cmd = w.cmd();
+    cmd.args(["--output", "json", "agent", "status"]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["compute_ttl_secs"], 300);
+    let cached = &status["compute_credentials"][0];
+    assert_eq!(cached["fleet_id"], LINUX_SDK5_FLEET);
+    assert_eq!(cached["compute_name"], LINUX_SDK5_INSTANCE);
+    assert_eq!(cached["access_key_id"], issued[0].access_key_id.as_str());
+    let left = cached["expires_in_secs"].as_u64().unwrap();
+    assert!(left > 0 && left <= 300, "{left}");
+    let mut cmd = w.cmd();
+    cmd.args(["agent", "status"]);
+    let table = text(&run(cmd).stdout);
+    assert!(table.contains(LINUX_SDK5_INSTANCE), "{table}");
+    output += &text(&out.stdout);
+    output += &table;
+    output += &agent.log();
+    assert!(!output.contains(&issued[0].secret_access_key), "secret in the output");
+    assert!(!output.contains(&issued[0].session_token), "token in the output");
+
+    // --no-agent asks GameLift again, and leaves the cache alone.
+    connect(&["--no-agent"]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 2);
+    connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 2);
+
+    // ssh-add -D forgets everything, compute credentials included.
+    assert!(agent.ssh_add(&["-D"]).status.success());
+    connect(&[]);
+    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 3);
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::agent::Agent;
+use common::agent::{Agent, ssh_keygen};
 use common::*;
 
 fn agent(w: &World, args: &[&str]) -> std::process::Output {
@@ -43,23 +43,10 @@ fn start_returns_once_the_socket_answers_status_lists_and_stop_ends_it() {
 
     // A key named as connect names them; status shows it, and no secret.
     let own = w.dir.path().join("own_key");
-    let st = std::process::Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-N",
-            "",
-            "-t",
-            "rsa",
-            "-b",
-            "2048",
-            "-C",
-            "gamelift-access fleet=fleet-x instance=i-0123456789abcdef0 user=u host=192.0.2.1",
-            "-f",
-        ])
-        .arg(&own)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    ssh_keygen(
+        &own,
+        Some("gamelift-access fleet=fleet-x instance=i-0123456789abcdef0 user=u host=192.0.2.1"),
+    );
     let st = std::process::Command::new("ssh-add")
         .arg(&own)
         .env("SSH_AUTH_SOCK", &socket)

@@ -32,3 +32,21 @@ fn completions_and_man_page_cover_every_command() {
     );
     assert!(w.emulator.calls().is_empty());
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    // `completions bash | head -1`: the pipe closes before the script is written.
+    let w = World::without_sshd();
+    for args in [&["completions", "bash"][..], &["manpage"]] {
+        let mut cmd = w.cmd();
+        cmd.args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(code(out.status), 0, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::agent::Agent;
+use common::agent::{Agent, ssh_keygen};
 use common::*;
 use gamelift_emulator::fixture::sample;
 use gamelift_emulator::sshd::current_user;
@@ -258,4 +258,56 @@ fn ssh_config_install_includes_the_block_once_and_keeps_the_rest() {
     ok(&out, "ssh -G work");
     assert!(!text(&out.stdout).contains("proxycommand "), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("user me"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_refused_cached_key_is_dropped_and_the_rerun_gets_a_fresh_one() {
+    let s = setup();
+    let port = s.w.port().to_string();
+    let ssh = |command: &str| {
+        s.w.tool("ssh")
+            .arg("-F")
+            .arg(&s.config)
+            .args(["-p", &port, "-l", &s.user, &host(FLEET), command])
+            .output()
+            .unwrap()
+    };
+    let out = ssh("echo first");
+    ok(&out, "ssh");
+    assert_eq!(s.w.emulator.calls_to("GetInstanceAccess").len(), 1);
+
+    // A session that used the cached key leaves it alone.
+    ok(&ssh("true"), "ssh");
+    assert!(s.agent.list().contains(&format!("instance={INSTANCE}")));
+
+    // The instance gets a new key: sshd's authorized key and GameLift's answer change.
+    let new_key = s.w.dir.path().join("new_key");
+    ssh_keygen(&new_key, None);
+    std::fs::copy(
+        new_key.with_extension("pub"),
+        s.w.dir.path().join("sshd/authorized_keys"),
+    )
+    .unwrap();
+    let pem = std::fs::read_to_string(&new_key).unwrap();
+    s.w.emulator
+        .with_fixture(|f| f.instance_mut(INSTANCE).unwrap().secret = pem.clone());
+
+    // ssh, not the proxy, sees the refusal: this run fails, and says why.
+    let out = ssh("true");
+    assert_eq!(code(out.status), 255, "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("refused the agent's cached key"), "{stderr}");
+    assert!(stderr.contains("run the command again"), "{stderr}");
+    assert_eq!(s.agent.list().lines().filter(|l| l.contains(INSTANCE)).count(), 0);
+    assert_eq!(s.w.emulator.calls_to("GetInstanceAccess").len(), 1);
+
+    // The rerun fetches one fresh key and gets in.
+    let out = ssh("echo recovered");
+    ok(&out, "ssh after the refusal");
+    assert_eq!(text(&out.stdout), "recovered\n");
+    assert_eq!(
+        s.w.emulator.calls_to("GetInstanceAccess").len(),
+        2,
+        "exactly one fresh call"
+    );
 }

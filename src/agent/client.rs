@@ -19,16 +19,39 @@ use ssh_key::public::KeyData;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use zeroize::Zeroizing;
 
-use super::proto::{PromoteRequest, StatusRequest, StatusResponse, StopRequest};
+use super::proto::{ComputeCredentials, GetComputeRequest, PromoteRequest, StatusRequest, StatusResponse, StopRequest};
 use super::server::MAX_MESSAGE;
 use super::{AgentError, KeyMeta, transport};
-use crate::obtain::InstanceKey;
+use crate::obtain::{Container, InstanceKey, SsmAccess, TempCredentials};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct AgentClient<S = transport::ClientStream> {
     stream: S,
     path: PathBuf,
+}
+
+/// What the agent holds for an instance, and its count of key listings.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    pub held: Option<HeldKey>,
+    pub listings: u32,
+}
+
+impl Watch {
+    /// Whether `since` saw a client ask for the keys (as ssh does once it
+    /// starts to authenticate) and yet the key made no signature: the
+    /// server refused the key.
+    pub fn refused_since(&self, since: &Watch) -> bool {
+        match (&since.held, &self.held) {
+            (Some(before), Some(after)) => {
+                before.public == after.public
+                    && self.listings != since.listings
+                    && after.signatures == before.signatures
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A key the agent holds for an instance.
@@ -75,10 +98,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
         let mut frame = Zeroizing::new(Vec::new());
         let encoded = (|| {
             let len = request.encoded_len()?;
+            // Sized once, so no reallocation leaves an unwiped copy behind.
+            frame.reserve_exact(4 + len);
             (len as u32).encode(&mut *frame)?;
             request.encode(&mut *frame)
         })();
-        drop(request);
+        // An extension's encoded body (put-compute holds credentials) is
+        // wiped; an add request's key zeroizes itself when dropped (ssh-key).
+        if let Request::Extension(extension) = request {
+            drop(Zeroizing::new(extension.details.into_bytes()));
+        }
         encoded.map_err(|e| self.protocol(format!("cannot encode the request: {e}")))?;
         let exchange = async {
             self.stream.write_all(&frame).await?;
@@ -88,7 +117,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
             if len > MAX_MESSAGE {
                 return Err(std::io::Error::other(format!("an answer of {len} bytes")));
             }
-            let mut body = vec![0u8; len];
+            // Zeroized on drop: a get-compute answer holds credentials.
+            let mut body = Zeroizing::new(vec![0u8; len]);
             self.stream.read_exact(&mut body).await?;
             Ok(body)
         };
@@ -98,6 +128,76 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
             Err(_) => return Err(self.protocol(format!("no answer within {}s", CALL_TIMEOUT.as_secs()))),
         };
         Response::decode(&mut &body[..]).map_err(|e| self.protocol(format!("an answer that does not parse: {e}")))
+    }
+
+    /// Keeps GetComputeAccess's answer for `fleet_id`/`compute_name` in the
+    /// agent, for the agent's compute lifetime.
+    pub async fn put_compute(
+        &mut self,
+        fleet_id: &str,
+        compute_name: &str,
+        access: &SsmAccess,
+    ) -> Result<(), AgentError> {
+        let credentials = ComputeCredentials {
+            fleet_id: fleet_id.to_owned(),
+            compute_name: compute_name.to_owned(),
+            region: access.region.clone(),
+            target: access.target.clone(),
+            access_key_id: access.credentials.access_key_id.clone(),
+            secret_access_key: access.credentials.secret_access_key.clone(),
+            session_token: access.credentials.session_token.clone(),
+            containers: access
+                .containers
+                .iter()
+                .map(|c| (c.name.clone(), c.runtime_id.clone()))
+                .collect(),
+            lifetime_secs: 0,
+        };
+        let request = Extension::new_message(credentials).map_err(|e| self.protocol(e.to_string()))?;
+        self.expect_success(Request::Extension(request), "keep the compute credentials")
+            .await
+    }
+
+    /// The credentials the agent holds for this compute, and how long they
+    /// have left; `None` if it holds none (or they expired).
+    pub async fn get_compute(
+        &mut self,
+        fleet_id: &str,
+        compute_name: &str,
+    ) -> Result<Option<(SsmAccess, Duration)>, AgentError> {
+        let request = Extension::new_message(GetComputeRequest {
+            fleet_id: fleet_id.to_owned(),
+            compute_name: compute_name.to_owned(),
+        })
+        .map_err(|e| self.protocol(e.to_string()))?;
+        let ext = match self.call(Request::Extension(request)).await? {
+            Response::ExtensionResponse(ext) => ext,
+            Response::Failure => return Ok(None),
+            _ => return Err(self.protocol("it does not know the get-compute request (is it an older agent?)")),
+        };
+        let parsed = ext.parse_message::<ComputeCredentials>();
+        drop(Zeroizing::new(ext.details.into_bytes()));
+        let held = parsed
+            .map_err(|e| self.protocol(e.to_string()))?
+            .ok_or_else(|| self.protocol("a get-compute answer of the wrong kind"))?;
+        let left = Duration::from_secs(u64::from(held.lifetime_secs));
+        Ok(Some((
+            SsmAccess {
+                target: held.target,
+                region: held.region,
+                credentials: TempCredentials {
+                    access_key_id: held.access_key_id,
+                    secret_access_key: held.secret_access_key,
+                    session_token: held.session_token,
+                },
+                containers: held
+                    .containers
+                    .into_iter()
+                    .map(|(name, runtime_id)| Container { name, runtime_id })
+                    .collect(),
+            },
+            left,
+        )))
     }
 
     async fn expect_success(&mut self, request: Request, what: &str) -> Result<(), AgentError> {
@@ -120,14 +220,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
 
     /// The key held for this fleet and instance, if any.
     pub async fn held_key(&mut self, fleet_id: &str, instance_id: &str) -> Result<Option<HeldKey>, AgentError> {
-        Ok(self.status().await?.keys.into_iter().find_map(|k| {
+        Ok(self.watch(fleet_id, instance_id).await?.held)
+    }
+
+    /// The key held for this fleet and instance, if any, and how many times
+    /// clients have listed the agent's keys so far.
+    pub async fn watch(&mut self, fleet_id: &str, instance_id: &str) -> Result<Watch, AgentError> {
+        let status = self.status().await?;
+        let held = status.keys.into_iter().find_map(|k| {
             let meta = KeyMeta::parse(&k.identity.comment)?;
             (meta.fleet_id == fleet_id && meta.instance_id == instance_id).then(|| HeldKey {
                 meta,
                 public: k.identity.credential.key_data().clone(),
                 signatures: k.signatures,
             })
-        }))
+        });
+        Ok(Watch {
+            held,
+            listings: status.listings,
+        })
     }
 
     /// Adds an instance's key, named by `meta`, for `lifetime` (the agent's

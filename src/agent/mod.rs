@@ -14,6 +14,12 @@
 //! valid, so the lifetime of a key in the agent is a choice: 30 minutes by
 //! default (`agent run --key-ttl`), long enough for a working session's
 //! reconnects, short enough that a key does not outlive the incident.
+//!
+//! It also caches GetComputeAccess's temporary credentials (server SDK 5 and
+//! container fleets) per compute, for 10 minutes by default
+//! (`--compute-ttl`), so a reconnect makes no GetComputeAccess call. Unlike
+//! keys, which never leave the agent (it signs with them), these must be
+//! handed back to `connect` to start an SSM session.
 
 pub mod client;
 mod harden;
@@ -37,6 +43,28 @@ use std::time::Duration;
 /// How long a key stays in the agent when neither `--key-ttl` nor the
 /// client (`ssh-add -t`) says otherwise.
 pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// How long GetComputeAccess credentials are cached unless `--compute-ttl`
+/// says otherwise. The API gives no expiry; they are STS session
+/// credentials, and STS issues none that live under 15 minutes, so 10
+/// minutes keeps a cached set from being handed out after it has expired.
+pub const DEFAULT_COMPUTE_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// How long the agent keeps what it is given, when the giver says nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub key: Duration,
+    pub compute: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            key: DEFAULT_KEY_TTL,
+            compute: DEFAULT_COMPUTE_TTL,
+        }
+    }
+}
 
 /// The agent's socket: `<runtime dir>/agent.sock`; on Windows, the pipe
 /// `\\.\pipe\gamelift-access-agent-<user SID>`.

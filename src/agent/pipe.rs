@@ -230,8 +230,9 @@ pub async fn answers(path: &Path) -> bool {
 mod tests {
     use super::*;
     use crate::agent::client::AgentClient;
-    use crate::agent::{KeyMeta, server};
-    use crate::obtain::InstanceKey;
+    use crate::agent::{KeyMeta, Lifetimes, server};
+    use crate::obtain::{InstanceKey, SsmAccess, TempCredentials};
+    use secrecy::ExposeSecret;
 
     fn pipe(what: &str) -> PathBuf {
         PathBuf::from(format!("{PREFIX}gamelift-access-test-{}-{what}", std::process::id()))
@@ -312,7 +313,8 @@ mod tests {
         listener.close();
     }
 
-    /// The whole agent over the pipe: add a key, list it, status, stop.
+    /// The whole agent over the pipe: add a key, list it, keep and get
+    /// compute credentials, status, stop.
     #[tokio::test]
     async fn the_agent_serves_over_the_pipe() {
         let path = pipe("agent");
@@ -320,7 +322,11 @@ mod tests {
         let server = tokio::spawn({
             let path = path.clone();
             async move {
-                server::run(&path, Duration::from_secs(600), move || {
+                let lifetimes = Lifetimes {
+                    key: Duration::from_secs(600),
+                    compute: Duration::from_secs(300),
+                };
+                server::run(&path, lifetimes, move || {
                     let _ = ready_tx.send(());
                 })
                 .await
@@ -372,6 +378,31 @@ mod tests {
             .unwrap()
             .expect("the key is held");
         assert_eq!(held.meta, meta);
+
+        // GetComputeAccess credentials, cached and handed back.
+        let fleet = "fleet-3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f";
+        assert!(second.get_compute(fleet, "compute-1").await.unwrap().is_none());
+        let access = SsmAccess {
+            target: "i-0a1b2c3d4e5f60718".into(),
+            region: "us-west-2".into(),
+            credentials: TempCredentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: "secret-access-key".to_owned().into(),
+                session_token: "session-token".to_owned().into(),
+            },
+            containers: Vec::new(),
+        };
+        second.put_compute(fleet, "compute-1", &access).await.unwrap();
+        let (cached, left) = second.get_compute(fleet, "compute-1").await.unwrap().expect("cached");
+        assert_eq!(cached.target, access.target);
+        assert_eq!(
+            cached.credentials.secret_access_key.expose_secret(),
+            "secret-access-key"
+        );
+        assert!(
+            left <= Duration::from_secs(300) && left >= Duration::from_secs(290),
+            "{left:?}"
+        );
         drop(second);
 
         client.stop().await.unwrap();

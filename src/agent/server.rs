@@ -22,27 +22,26 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use ssh_agent_lib::agent::Session;
-use ssh_agent_lib::codec::Codec;
 use ssh_agent_lib::error::AgentError as ProtoAgentError;
 use ssh_agent_lib::proto::extension::QueryResponse;
 use ssh_agent_lib::proto::{
     AddIdentity, AddIdentityConstrained, Extension, Identity, KeyConstraint, PrivateCredential, ProtoError,
     RemoveIdentity, Request, Response, SignRequest,
 };
-use ssh_agent_lib::ssh_encoding::Decode;
+use ssh_agent_lib::ssh_encoding::{Decode, Encode};
 use ssh_key::Signature;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::bytes::BytesMut;
-use tokio_util::codec::{Decoder, Encoder, Framed};
-use zeroize::Zeroize;
+use tokio_util::codec::{Decoder, FramedRead};
+use zeroize::{Zeroize, Zeroizing};
 
-use super::AgentError;
-use super::keystore::Keystore;
-use super::proto::{self, KeyEntry, StatusResponse};
+use super::keystore::{Keystore, secs_left};
+use super::proto::{self, ComputeCredentials, GetComputeRequest, KeyEntry, StatusResponse};
 use super::transport::Listener;
+use super::{AgentError, Lifetimes};
 
 /// The largest request we read: OpenSSH's ssh-agent uses the same bound.
 pub const MAX_MESSAGE: usize = 256 * 1024;
@@ -54,19 +53,24 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs the agent on `socket` until `agent stop`, SIGTERM, SIGINT or SIGHUP.
 /// `ready` is called once the socket answers.
-pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Result<(), AgentError> {
+pub async fn run(socket: &Path, lifetimes: Lifetimes, ready: impl FnOnce()) -> Result<(), AgentError> {
     let mut signals = crate::signals::Signals::install()?;
     super::harden::harden();
     let mut listener = Listener::bind(socket)?;
-    let store = Arc::new(Mutex::new(Keystore::new(key_ttl)));
+    let store = Arc::new(Mutex::new(Keystore::new(lifetimes.key, lifetimes.compute)));
     let stop = Arc::new(Notify::new());
     let session = AgentSession {
         store: Arc::clone(&store),
         stop: Arc::clone(&stop),
-        default_ttl: key_ttl,
+        default_ttl: lifetimes.key,
     };
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    tracing::info!(socket = %socket.display(), key_ttl_secs = key_ttl.as_secs(), "agent listening");
+    tracing::info!(
+        socket = %socket.display(),
+        key_ttl_secs = lifetimes.key.as_secs(),
+        compute_ttl_secs = lifetimes.compute.as_secs(),
+        "agent listening"
+    );
     ready();
 
     let mut reaper = tokio::time::interval(Duration::from_secs(1));
@@ -75,7 +79,7 @@ pub async fn run(socket: &Path, key_ttl: Duration, ready: impl FnOnce()) -> Resu
             accepted = listener.accept() => {
                 let stream = match accepted {
                     Ok(Some(stream)) => stream,
-                    // Another user's: refused (and logged) by the transport.
+                    // Another user's (refused and logged by the transport), or gone.
                     Ok(None) => continue,
                     Err(e) => {
                         // EMFILE and friends: keep serving the connections we have.
@@ -118,7 +122,7 @@ fn lock(store: &Mutex<Keystore>) -> MutexGuard<'_, Keystore> {
 
 /// Serves one connection, whatever carries it (Unix socket, named pipe).
 async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, mut session: AgentSession) {
-    let mut framed = Framed::new(stream, CappedCodec::default());
+    let mut framed = FramedRead::new(stream, CappedCodec);
     loop {
         let request = match tokio::time::timeout(IDLE_TIMEOUT, framed.next()).await {
             Err(_) => {
@@ -133,7 +137,7 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, mut sess
             Ok(Some(Ok(Incoming::Unknown(kind)))) => {
                 // As OpenSSH's agent does (ssh-add -D still sends the SSH1 form).
                 tracing::debug!(message = kind, "unknown message type");
-                if framed.send(Response::Failure).await.is_err() {
+                if send(framed.get_mut(), Response::Failure).await.is_err() {
                     return;
                 }
                 continue;
@@ -149,10 +153,25 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(stream: S, mut sess
                 Response::Failure
             }
         };
-        if framed.send(response).await.is_err() {
+        if send(framed.get_mut(), response).await.is_err() {
             return;
         }
     }
+}
+
+/// Writes one answer straight to the stream, from a buffer sized once and
+/// zeroized afterwards: a `get-compute` answer holds credentials, and no
+/// copy of them is left behind in a framing buffer.
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, response: Response) -> Result<(), ProtoAgentError> {
+    let len = response.encoded_len().map_err(ProtoError::from)?;
+    let mut frame = Zeroizing::new(Vec::with_capacity(4 + len));
+    (len as u32).encode(&mut *frame).map_err(ProtoError::from)?;
+    response.encode(&mut *frame).map_err(ProtoError::from)?;
+    if let Response::ExtensionResponse(extension) = response {
+        drop(Zeroizing::new(extension.details.into_bytes()));
+    }
+    stream.write_all(&frame).await?;
+    Ok(())
 }
 
 /// A message that parsed, or one of a type we do not know (answered with
@@ -162,12 +181,9 @@ enum Incoming {
     Unknown(u8),
 }
 
-/// ssh-agent-lib's framing, with a size cap, and the request's bytes wiped
-/// once decoded.
-#[derive(Default)]
-struct CappedCodec {
-    inner: Codec<Request, Response>,
-}
+/// ssh-agent-lib's framing of requests, with a size cap, and the request's
+/// bytes wiped once decoded. (Answers go out through [`send`].)
+struct CappedCodec;
 
 impl Decoder for CappedCodec {
     type Item = Incoming;
@@ -200,14 +216,6 @@ impl Decoder for CappedCodec {
             Err(ProtoError::UnsupportedCommand { command }) => Ok(Some(Incoming::Unknown(command))),
             Err(e) => Err(e.into()),
         }
-    }
-}
-
-impl Encoder<Response> for CappedCodec {
-    type Error = ProtoAgentError;
-
-    fn encode(&mut self, item: Response, dst: &mut BytesMut) -> Result<(), ProtoAgentError> {
-        self.inner.encode(item, dst)
     }
 }
 
@@ -245,7 +253,7 @@ fn failure(what: &str, why: impl std::fmt::Display) -> ProtoAgentError {
 #[ssh_agent_lib::async_trait]
 impl Session for AgentSession {
     async fn request_identities(&mut self) -> Result<Vec<Identity>, ProtoAgentError> {
-        Ok(self.store().identities())
+        Ok(self.store().list_for_client())
     }
 
     async fn sign(&mut self, request: SignRequest) -> Result<Signature, ProtoAgentError> {
@@ -292,26 +300,58 @@ impl Session for AgentSession {
     async fn extension(&mut self, extension: Extension) -> Result<Option<Extension>, ProtoAgentError> {
         match extension.name.as_str() {
             "query" => Ok(Some(Extension::new_message(QueryResponse {
-                extensions: vec![proto::STATUS.into(), proto::STOP.into(), proto::PROMOTE.into()],
+                extensions: [
+                    proto::STATUS,
+                    proto::STOP,
+                    proto::PROMOTE,
+                    proto::PUT_COMPUTE,
+                    proto::GET_COMPUTE,
+                ]
+                .map(String::from)
+                .to_vec(),
             })?)),
             proto::STATUS => {
                 let now = Instant::now();
-                let keys = self
-                    .store()
+                let store = self.store();
+                let keys = store
                     .status(now)
                     .into_iter()
                     .map(|k| KeyEntry {
                         identity: k.identity,
-                        // Rounded up: a key with 0.4 s left is not "0 s left".
-                        expires_in_secs: (k.expires_in.as_millis().div_ceil(1000)).min(u32::MAX as u128) as u32,
+                        expires_in_secs: secs_left(now + k.expires_in, now),
                         signatures: k.signatures,
                     })
                     .collect();
-                Ok(Some(Extension::new_message(StatusResponse {
+                let status = StatusResponse {
                     pid: std::process::id(),
                     default_ttl_secs: self.default_ttl.as_secs().min(u64::from(u32::MAX)) as u32,
                     keys,
-                })?))
+                    compute_ttl_secs: store.compute_ttl().as_secs().min(u64::from(u32::MAX)) as u32,
+                    computes: store.compute_status(now),
+                    listings: store.listings(),
+                };
+                drop(store);
+                Ok(Some(Extension::new_message(status)?))
+            }
+            proto::PUT_COMPUTE => {
+                let parsed = extension.parse_message::<ComputeCredentials>();
+                // The decoder's copy of the request's bytes, wiped.
+                drop(Zeroizing::new(extension.details.into_bytes()));
+                let credentials = parsed?.ok_or(ProtoAgentError::Failure)?;
+                self.store().put_compute(credentials, Instant::now());
+                Ok(None)
+            }
+            proto::GET_COMPUTE => {
+                let request = extension
+                    .parse_message::<GetComputeRequest>()?
+                    .ok_or(ProtoAgentError::Failure)?;
+                let held = self
+                    .store()
+                    .get_compute(&request.fleet_id, &request.compute_name, Instant::now());
+                match held {
+                    Some(credentials) => Ok(Some(Extension::new_message(credentials)?)),
+                    None => Err(failure("get-compute", "no credentials held for that compute")),
+                }
             }
             proto::PROMOTE => {
                 let request = extension

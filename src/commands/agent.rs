@@ -42,14 +42,14 @@ mod imp {
 
     use super::*;
     use crate::agent::client::AgentClient;
-    use crate::agent::{AgentError, KeyMeta, server};
+    use crate::agent::{AgentError, KeyMeta, Lifetimes, server};
     use crate::cli::{AgentCommand, OutputFormat};
 
     pub async fn run(global: &GlobalArgs, args: AgentArgs) -> Result<u8> {
         let socket = socket_path(args.socket)?;
         match args.command {
-            AgentCommand::Run { key_ttl, ready_line } => {
-                server::run(&socket, key_ttl, || {
+            AgentCommand::Run { lifetimes, ready_line } => {
+                server::run(&socket, lifetimes.plain(), || {
                     if ready_line {
                         announce_and_close_stdout(&socket);
                     }
@@ -57,7 +57,7 @@ mod imp {
                 .await?;
                 Ok(0)
             }
-            AgentCommand::Start { key_ttl } => start(global, &socket, key_ttl).await,
+            AgentCommand::Start { lifetimes } => start(global, &socket, lifetimes.plain()).await,
             AgentCommand::Stop => stop(&socket).await,
             AgentCommand::Status => status(global, &socket).await,
         }
@@ -78,10 +78,10 @@ mod imp {
         }
     }
 
-    async fn start(global: &GlobalArgs, socket: &Path, key_ttl: Duration) -> Result<u8> {
+    async fn start(global: &GlobalArgs, socket: &Path, lifetimes: Lifetimes) -> Result<u8> {
         let (pid, already) = match AgentClient::connect(socket).await {
             Some(mut client) => (client.status().await?.pid, true),
-            None => (spawn_daemon(socket, key_ttl)?, false),
+            None => (spawn_daemon(socket, lifetimes)?, false),
         };
         match global.output {
             OutputFormat::Table => {
@@ -101,14 +101,16 @@ mod imp {
     /// Starts `agent run` in a session of its own (on Windows: detached from
     /// our console, in a process group of its own) and waits for its ready
     /// line, so we return only once the socket answers. Its pid is returned.
-    pub fn spawn_daemon(socket: &Path, key_ttl: Duration) -> Result<u32> {
+    pub fn spawn_daemon(socket: &Path, lifetimes: Lifetimes) -> Result<u32> {
         let exe = std::env::current_exe().map_err(|e| AgentError::Start(format!("cannot find our own binary: {e}")))?;
         let mut cmd = std::process::Command::new(exe);
         cmd.arg("agent")
             .arg("--socket")
             .arg(socket)
             .args(["run", "--ready-line", "--key-ttl"])
-            .arg(key_ttl.as_secs().to_string())
+            .arg(lifetimes.key.as_secs().to_string())
+            .arg("--compute-ttl")
+            .arg(lifetimes.compute.as_secs().to_string())
             .current_dir("/")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -209,6 +211,15 @@ mod imp {
                     "socket": socket,
                     "default_key_ttl_secs": status.default_ttl_secs,
                     "keys": keys,
+                    "compute_ttl_secs": status.compute_ttl_secs,
+                    "compute_credentials": status.computes.iter().map(|c| serde_json::json!({
+                        "fleet_id": c.fleet_id,
+                        "compute_name": c.compute_name,
+                        "region": c.region,
+                        "ssm_target": c.target,
+                        "access_key_id": c.access_key_id,
+                        "expires_in_secs": c.expires_in_secs,
+                    })).collect::<Vec<_>>(),
                 })
             ),
             OutputFormat::Table => {
@@ -241,6 +252,40 @@ mod imp {
                         .collect();
                     crate::output::print_table(
                         &["FLEET", "INSTANCE", "USER", "HOST", "EXPIRES IN", "FINGERPRINT"],
+                        &rows,
+                    );
+                }
+                println!();
+                println!(
+                    "compute credentials lifetime {}",
+                    crate::output::age(i64::from(status.compute_ttl_secs))
+                );
+                if status.computes.is_empty() {
+                    println!("no compute credentials cached");
+                } else {
+                    let rows: Vec<Vec<String>> = status
+                        .computes
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.fleet_id.clone(),
+                                c.compute_name.clone(),
+                                c.region.clone(),
+                                c.target.clone(),
+                                crate::output::age(i64::from(c.expires_in_secs)),
+                                c.access_key_id.clone(),
+                            ]
+                        })
+                        .collect();
+                    crate::output::print_table(
+                        &[
+                            "FLEET",
+                            "COMPUTE",
+                            "REGION",
+                            "SSM TARGET",
+                            "EXPIRES IN",
+                            "ACCESS KEY ID",
+                        ],
                         &rows,
                     );
                 }

@@ -365,11 +365,8 @@ async fn connect_ssm(
     };
 
     let access = tokio::select! {
-        result = obtain::compute_access(gamelift, target) => result?,
+        result = compute_access(gamelift, target, args) => result?,
         sig = signals.recv() => return Err(sig.into()),
-    };
-    let Access::Ssm(access) = access else {
-        unreachable!("GetComputeAccess yields SSM access or an error")
     };
     let params = match &forward {
         Some(forward) => forward.ssm_params(&access.target),
@@ -413,6 +410,23 @@ async fn connect_ssm(
     .await;
     session.terminate().await;
     finish(outcome?)
+}
+
+/// GetComputeAccess's answer: from the agent's cache if one runs and holds
+/// it for this compute, else a fresh call, then cached in the agent.
+async fn compute_access(gamelift: &GameLift, target: &Target, args: &ConnectArgs) -> Result<SsmAccess> {
+    if !args.no_agent
+        && let Some(cached) = agent::cached_compute(target).await
+    {
+        return Ok(cached);
+    }
+    let Access::Ssm(access) = obtain::compute_access(gamelift, target).await? else {
+        unreachable!("GetComputeAccess yields SSM access or an error")
+    };
+    if !args.no_agent {
+        agent::keep_compute(target, &access).await;
+    }
+    Ok(access)
 }
 
 /// SSM sessions take no ssh flags, and forward one port each (the

@@ -3,7 +3,8 @@
 //! sftp, rsync, VS Code Remote-SSH, Ansible) reaches fleet instances by name.
 //!
 //! resolve → key into the agent (started if none runs; no GameLift call if
-//! it already holds one) → TCP to the instance → relay stdin/stdout.
+//! it already holds one) → TCP to the instance → relay stdin/stdout → if
+//! sshd refused the agent's cached key, drop it so the rerun gets a fresh one.
 
 use crate::cli::{GlobalArgs, ProxyArgs};
 use crate::error::{Error, Result};
@@ -38,8 +39,8 @@ pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
 
 mod imp {
     use super::*;
-    use crate::agent::client::AgentClient;
-    use crate::agent::{AgentError, DEFAULT_KEY_TTL, KeyMeta};
+    use crate::agent::client::{AgentClient, Watch};
+    use crate::agent::{AgentError, KeyMeta, Lifetimes};
     use crate::aws::GameLift;
     use crate::launch::LaunchError;
     use crate::obtain::{self, Access};
@@ -70,18 +71,19 @@ mod imp {
         let mut agent = match AgentClient::connect(&socket).await {
             Some(agent) => agent,
             None => {
-                let pid = crate::commands::agent::spawn_daemon(&socket, DEFAULT_KEY_TTL)?;
+                let pid = crate::commands::agent::spawn_daemon(&socket, Lifetimes::default())?;
                 tracing::info!(pid, socket = %socket.display(), "started the agent");
                 AgentClient::connect(&socket)
                     .await
                     .ok_or(AgentError::NotRunning { path: socket.clone() })?
             }
         };
-        let host = match agent.held_key(&target.fleet.fleet_id, &target.instance_id).await? {
+        let before = agent.watch(&target.fleet.fleet_id, &target.instance_id).await?;
+        let host = match &before.held {
             Some(held) => {
                 tracing::debug!(%target, "the agent holds a key for it");
                 agent.promote(&held.public).await?;
-                held.meta.host
+                held.meta.host.clone()
             }
             None => match obtain::instance_access(&gamelift, &target).await? {
                 Access::Ssh(access) => {
@@ -98,7 +100,43 @@ mod imp {
             },
         };
         drop(agent);
-        relay(&host, args.port).await
+        // ssh sends its ProxyCommand SIGHUP as it exits, and one check is
+        // left to make after the relay: whether the cached key was refused.
+        // (Windows has no SIGHUP; there the relay ends when ssh.exe closes
+        // our standard handles.)
+        // SAFETY: signal(2) with SIG_IGN, before any thread of ours relies on SIGHUP.
+        #[cfg(unix)]
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN)
+        };
+        let code = relay(&host, args.port).await?;
+        if before.held.is_some() {
+            drop_refused_key(&socket, &target.fleet.fleet_id, &target.instance_id, &before).await;
+        }
+        Ok(code)
+    }
+
+    /// A cached key sshd refused (ssh listed the agent's keys, and the key
+    /// made no signature) is dropped from the agent, so the next connection
+    /// fetches a fresh one. The proxy cannot retry itself: ssh, not the
+    /// proxy, saw the refusal, and it has given up by now.
+    async fn drop_refused_key(socket: &std::path::Path, fleet_id: &str, instance_id: &str, before: &Watch) {
+        let Some(mut agent) = AgentClient::connect(socket).await else {
+            return;
+        };
+        let Ok(after) = agent.watch(fleet_id, instance_id).await else {
+            return;
+        };
+        if !after.refused_since(before) {
+            return;
+        }
+        let Some(held) = &after.held else { return };
+        if agent.remove(&held.public).await.is_ok() {
+            eprintln!(
+                "gamelift-access: {instance_id} refused the agent's cached key (GameLift has issued a newer one); \
+                 it is dropped, and the next connection fetches a fresh key: run the command again"
+            );
+        }
     }
 
     fn windows(fleet: &str, instance: &str) -> Error {

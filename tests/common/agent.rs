@@ -109,6 +109,24 @@ impl Drop for Agent {
     }
 }
 
+/// A new 2048-bit RSA key pair at `path` (and `path.pub`), made by the
+/// real ssh-keygen: with no comment, in the PEM form GetInstanceAccess hands
+/// out; with one, in OpenSSH's own form, which keeps it for `ssh-add`.
+pub fn ssh_keygen(path: &Path, comment: Option<&str>) {
+    let form = match comment {
+        None => ["-m", "PEM", "-C", ""],
+        Some(comment) => ["-m", "RFC4716", "-C", comment],
+    };
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-N", "", "-t", "rsa", "-b", "2048"])
+        .args(form)
+        .arg("-f")
+        .arg(path)
+        .status()
+        .expect("run ssh-keygen");
+    assert!(st.success(), "ssh-keygen failed");
+}
+
 impl World {
     /// Where `connect` looks for the agent with this world's environment.
     pub fn agent_socket(&self) -> PathBuf {

@@ -1,5 +1,6 @@
 //! connect through the agent: the instance key goes into the agent's memory,
-//! never into a file, and ssh takes it from there.
+//! never into a file, and ssh takes it from there; GetComputeAccess's
+//! credentials are cached there too, so an SSM reconnect makes no call.
 //!
 //! ssh runs with `IdentityAgent` set to our socket and `IdentitiesOnly yes`,
 //! with the instance's public key (no secret) as its `IdentityFile`, so it
@@ -21,7 +22,7 @@ use crate::deliver::{DeliverError, KeyDir};
 use crate::dirs;
 use crate::error::{Error, Result};
 use crate::launch::{self, ssh::SshSession};
-use crate::obtain::{self, Access, SshAccess};
+use crate::obtain::{self, Access, SshAccess, SsmAccess};
 use crate::resolve::Target;
 use crate::signals::Signals;
 
@@ -50,6 +51,45 @@ pub(super) async fn find(target: &Target) -> Option<Found> {
             eprintln!("gamelift-access: not using the agent: {e}");
             None
         }
+    }
+}
+
+/// The compute credentials a running agent caches for the target, if any.
+pub(super) async fn cached_compute(target: &Target) -> Option<SsmAccess> {
+    let socket = crate::commands::agent::socket_path(None).ok()?;
+    let mut client = AgentClient::connect(&socket).await?;
+    match client.get_compute(&target.fleet.fleet_id, &target.instance_id).await {
+        Ok(Some((access, left))) => {
+            tracing::info!(
+                %target,
+                access_key_id = access.credentials.access_key_id,
+                secs_left = left.as_secs(),
+                "using the agent's cached compute credentials: no GetComputeAccess call"
+            );
+            Some(access)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            eprintln!("gamelift-access: not using the agent: {e}");
+            None
+        }
+    }
+}
+
+/// Caches fresh compute credentials in a running agent, if one answers.
+pub(super) async fn keep_compute(target: &Target, access: &SsmAccess) {
+    let Ok(socket) = crate::commands::agent::socket_path(None) else {
+        return;
+    };
+    let Some(mut client) = AgentClient::connect(&socket).await else {
+        return;
+    };
+    match client
+        .put_compute(&target.fleet.fleet_id, &target.instance_id, access)
+        .await
+    {
+        Ok(()) => tracing::debug!(%target, "compute credentials cached in the agent"),
+        Err(e) => eprintln!("gamelift-access: the agent did not take the compute credentials: {e}"),
     }
 }
 
