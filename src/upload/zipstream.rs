@@ -94,6 +94,23 @@ impl Write for PartWriter {
     }
 }
 
+/// How file data goes into the zip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compression {
+    /// Deflate level, 1 (fastest) to 9 (smallest); 0 stores every file.
+    pub level: u8,
+    /// Store a file whose first [`SAMPLE`] bytes do not shrink by 10% at
+    /// level 1, whatever `level` says.
+    pub store_incompressible: bool,
+}
+
+/// What `build upload` uses; see the module documentation for the figures
+/// behind the choice.
+pub const UPLOAD_COMPRESSION: Compression = Compression {
+    level: 1,
+    store_incompressible: true,
+};
+
 /// How many leading bytes decide between storing and deflating.
 const SAMPLE: usize = 64 * 1024;
 
@@ -109,8 +126,14 @@ fn compresses(sample: &[u8]) -> bool {
     enc.finish().is_ok_and(|out| out.len() * 10 < sample.len() * 9)
 }
 
-/// Zips `entries` into `out`, sending the last part at the end.
-pub fn zip_entries(entries: &[Entry], out: PartWriter, progress: &dyn ZipProgress) -> io::Result<()> {
+/// Zips `entries` into `out` as `compression` says, sending the last part
+/// at the end.
+pub fn zip_entries(
+    entries: &[Entry],
+    out: PartWriter,
+    progress: &dyn ZipProgress,
+    compression: Compression,
+) -> io::Result<()> {
     let mut zip = ZipWriter::new_stream(out);
     let mut buf = vec![0u8; 256 * 1024];
     for entry in entries {
@@ -119,14 +142,15 @@ pub fn zip_entries(entries: &[Entry], out: PartWriter, progress: &dyn ZipProgres
         // Read the sample first; it is also the start of the data.
         let mut head = Vec::with_capacity(SAMPLE);
         (&mut file).take(SAMPLE as u64).read_to_end(&mut head)?;
-        let method = if compresses(&head) {
-            CompressionMethod::Deflated
-        } else {
-            CompressionMethod::Stored
+        let deflate = compression.level > 0 && (!compression.store_incompressible || compresses(&head));
+        let level = deflate.then_some(compression.level);
+        let method = match level {
+            Some(_) => CompressionMethod::Deflated,
+            None => CompressionMethod::Stored,
         };
         let options = SimpleFileOptions::default()
             .compression_method(method)
-            .compression_level((method == CompressionMethod::Deflated).then_some(1))
+            .compression_level(level.map(i64::from))
             .unix_permissions(entry.mode)
             // Zip64 when the file may pass 4 GiB (ZipWriter adds the Zip64
             // end records itself past 65,535 entries).
