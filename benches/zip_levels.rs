@@ -49,7 +49,7 @@ const POLICIES: &[(&str, Compression)] = &[
     ("deflate 1", policy(1, false)),
     ("deflate 6 (zlib default)", policy(6, false)),
     ("deflate 9", policy(9, false)),
-    ("store incompressible + deflate 1", policy(1, true)),
+    ("store incompressible + deflate 1 (build upload)", policy(1, true)),
     ("store incompressible + deflate 6", policy(6, true)),
 ];
 
