@@ -17,7 +17,7 @@ fn the_demo_connects_and_leaves_nothing_behind() {
     // The build upload step ran (CI installs moto_server, so it must):
     // `build upload --wait` sent bytes and saw the build turn READY, which
     // the emulator does only once the object in S3 is a valid zip, and
-    // `builds` lists it READY with a size.
+    // `builds` lists it READY, as big as the object the upload sent.
     assert!(!stderr.contains("skipping the build upload"), "{stderr}");
     let uploaded = stderr
         .lines()
@@ -38,6 +38,11 @@ fn the_demo_connects_and_leaves_nothing_behind() {
         cols[1..5],
         ["demo-server", "1.0.0", "READY", "AMAZON_LINUX_2023"],
         "{listed}"
+    );
+    let sent: Vec<&str> = uploaded.split_whitespace().skip(1).take(2).collect();
+    assert!(
+        listed.contains(&format!(" {} ", sent.join(" "))),
+        "{uploaded}\n{listed}"
     );
     let line_of = |pred: &dyn Fn(&str) -> bool| stderr.lines().position(pred);
     assert!(
