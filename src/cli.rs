@@ -146,7 +146,8 @@ pub enum Command {
     Manpage,
 
     /// Try it without an AWS account: a local GameLift emulator and a local
-    /// sshd on 127.0.0.1, and a real `connect` between them.
+    /// sshd on 127.0.0.1, a real `build upload` (with moto_server
+    /// installed) and a real `connect` between them.
     #[cfg(feature = "emulator")]
     Demo(DemoArgs),
 }

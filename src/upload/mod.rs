@@ -249,7 +249,12 @@ async fn pump(
     let (tx, mut rx) = mpsc::channel(1);
     let part_size = req.part_size;
     let zipper = tokio::task::spawn_blocking(move || {
-        zipstream::zip_entries(&entries, PartWriter::new(tx, part_size), &progress)
+        zipstream::zip_entries(
+            &entries,
+            PartWriter::new(tx, part_size),
+            &progress,
+            zipstream::UPLOAD_COMPRESSION,
+        )
     });
     let uploader = mp.part_uploader();
     let mut inflight = JoinSet::new();
