@@ -70,7 +70,7 @@ pub fn write_profile(path: &Path, name: &str, credential_process: &str, region: 
     tmp.as_file()
         .set_permissions(mode.unwrap_or_else(|| std::os::unix::fs::PermissionsExt::from_mode(0o600)))?;
     #[cfg(windows)]
-    drop(mode);
+    let _ = mode;
     let mut tmp = tmp;
     tmp.write_all(new.as_bytes())?;
     tmp.as_file().sync_all()?;
