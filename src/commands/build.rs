@@ -104,10 +104,8 @@ async fn credentials_cmd(global: &GlobalArgs, build: &str, format: CredentialsFo
             format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
         }
         CredentialsFormat::CredentialProcess => {
-            let expiration =
-                aws_sdk_gamelift::primitives::DateTime::from_secs(output::now() + CREDENTIAL_PROCESS_LIFETIME_SECS)
-                    .fmt(aws_sdk_gamelift::primitives::DateTimeFormat::DateTime)
-                    .map_err(|e| Error::Other(format!("cannot format the expiry: {e}")))?;
+            let expiration = crate::upload::api::rfc3339(output::now() + CREDENTIAL_PROCESS_LIFETIME_SECS)
+                .map_err(|e| Error::Other(format!("cannot format the expiry: {e}")))?;
             let value = serde_json::json!({
                 "Version": 1,
                 "AccessKeyId": creds.access_key_id,

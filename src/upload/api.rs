@@ -10,6 +10,15 @@ use serde::Serialize;
 
 use crate::aws::{AwsError, GameLift};
 
+/// `secs` since the Unix epoch as an RFC 3339 UTC timestamp
+/// (`2026-12-02T07:00:00Z`), the form a `credential_process`'s
+/// `Expiration` takes; the SDK's formatter keeps its types in this layer.
+pub fn rfc3339(secs: i64) -> Result<String, String> {
+    aws_sdk_gamelift::primitives::DateTime::from_secs(secs)
+        .fmt(aws_sdk_gamelift::primitives::DateTimeFormat::DateTime)
+        .map_err(|e| e.to_string())
+}
+
 /// Temporary credentials for one build's object.
 #[derive(Clone)]
 pub struct UploadCredentials {
@@ -185,4 +194,13 @@ pub async fn list_builds(gl: &GameLift) -> Result<Vec<BuildInfo>, AwsError> {
     }
     builds.sort_by_key(|b| b.creation_time);
     Ok(builds)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn expiry_timestamps_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_796_194_800).unwrap(), "2026-12-02T07:00:00Z");
+    }
 }
