@@ -543,18 +543,9 @@ fn s3_world() -> World {
 /// (then `--profile` decides). The world's XDG dirs are passed on, since
 /// the AWS CLI runs `credential_process` with its own environment.
 fn aws(w: &World, creds: Option<(&str, &str)>, args: &[&str]) -> (i32, String, String) {
-    let d = w.dir.path();
     let mut cmd = std::process::Command::new("aws");
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", d.join("home"))
-        .env("XDG_DATA_HOME", d.join("data"))
-        .env("XDG_STATE_HOME", d.join("state"))
-        .env("XDG_CACHE_HOME", d.join("cache"))
-        .env("AWS_CONFIG_FILE", d.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", d.join("aws-credentials"))
-        .env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+    sandbox_env(&mut cmd, w.dir.path());
+    cmd.env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap())
         .env("AWS_MAX_ATTEMPTS", "1")
         .args(args);
     if let Some((id, secret)) = creds {

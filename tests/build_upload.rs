@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{code, run, text};
+use common::{code, run, sandbox_env, text};
 use gamelift_emulator::{Emulator, Fixture};
 
 struct S3World {
@@ -22,7 +22,7 @@ impl S3World {
         let emulator = Emulator::start_with_s3(Fixture::sample())
             .expect("emulator with S3 (needs moto_server: pip install 'moto[server]')");
         let dir = tempfile::tempdir().expect("tempdir");
-        for d in ["home", "xdg"] {
+        for d in ["home", "runtime"] {
             std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
         }
         std::fs::write(dir.path().join("aws-config"), "").expect("write");
@@ -36,24 +36,13 @@ impl S3World {
 
     /// A clean AWS environment pointed at the emulator and its S3 front.
     fn env(&self, cmd: &mut Command) {
-        let d = self.dir.path();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", d.join("home"))
-            .env("XDG_RUNTIME_DIR", d.join("xdg"))
-            .env("XDG_CACHE_HOME", d.join("xdg"))
-            .env("XDG_STATE_HOME", d.join("xdg"))
-            .env("XDG_DATA_HOME", d.join("xdg"))
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
+        sandbox_env(cmd, self.dir.path());
+        cmd.env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
             .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
             .env("AWS_REGION", "us-west-2")
             .env("AWS_DEFAULT_REGION", "us-west-2")
             .env("AWS_ENDPOINT_URL_GAMELIFT", self.emulator.endpoint())
-            .env("AWS_ENDPOINT_URL_S3", self.s3())
-            .env("AWS_CONFIG_FILE", d.join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", d.join("aws-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("NO_COLOR", "1");
+            .env("AWS_ENDPOINT_URL_S3", self.s3());
     }
 
     fn cmd(&self, args: &[&str]) -> Command {

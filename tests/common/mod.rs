@@ -143,23 +143,12 @@ impl World {
     /// private XDG directories.
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gamelift-access"));
-        let d = self.dir.path();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", d.join("home"))
-            .env("XDG_RUNTIME_DIR", d.join("runtime"))
-            .env("XDG_DATA_HOME", d.join("data"))
-            .env("XDG_CACHE_HOME", d.join("cache"))
-            .env("XDG_STATE_HOME", d.join("state"))
-            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
+        sandbox_env(&mut cmd, self.dir.path());
+        cmd.env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
             .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
             .env("AWS_REGION", REGION)
             .env("AWS_ENDPOINT_URL", self.emulator.endpoint())
-            .env("AWS_CONFIG_FILE", d.join("aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", d.join("aws-credentials"))
-            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_MAX_ATTEMPTS", "3")
-            .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         cmd
     }
@@ -174,6 +163,24 @@ impl World {
         cmd.args(extra);
         cmd
     }
+}
+
+/// A clean environment for any program a test runs (ours or the `aws`
+/// CLI): nothing inherited but PATH, and HOME, the XDG dirs and the AWS
+/// config files all under `dir`, so no test reads or writes the real ones.
+/// Credentials, region and endpoints are each caller's to add.
+pub fn sandbox_env(cmd: &mut Command, dir: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.join("home"))
+        .env("XDG_RUNTIME_DIR", dir.join("runtime"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
 }
 
 /// Runs to completion with a watchdog, capturing output.
