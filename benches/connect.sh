@@ -14,6 +14,7 @@
 #   benches/connect.sh [extra hyperfine options]     (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 command -v hyperfine >/dev/null || { echo "needs hyperfine: apt-get install hyperfine" >&2; exit 72; }
 
 cargo build --release --quiet --workspace
@@ -44,12 +45,7 @@ for i in fixture["instances"]:
 json.dump(fixture, open(f"{work}/fixture.json", "w"))
 PY
 
-# Start it on a free port and wait for its "listening on" line.
-mkfifo "$work/ready"
-target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" > "$work/ready" &
-emulator_pid=$!
-read -r line < "$work/ready"
-endpoint=${line#listening on }
+start_emulator "$work" --fixture "$work/fixture.json"
 
 mkdir -p "$work/xdg"
 export XDG_RUNTIME_DIR="$work/xdg/runtime" XDG_DATA_HOME="$work/xdg/data" XDG_CACHE_HOME="$work/xdg/cache" \

@@ -9,6 +9,7 @@
 #   benches/run.sh [extra hyperfine options]     (needs hyperfine and sshd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 command -v hyperfine >/dev/null || { echo "needs hyperfine: apt-get install hyperfine" >&2; exit 72; }
 sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
 [ -x "$sshd_bin" ] || { echo "needs sshd: apt-get install openssh-server" >&2; exit 72; }
@@ -51,12 +52,9 @@ cat <&3 > /dev/null &   # keep draining sshd's log
 pids+=($!)
 
 # The emulator with N instances, counting the requests it serves.
-mkfifo "$work/ready"
-target/release/gamelift-emulator --port 0 --many-instances "$N" --many-user "$(id -un)" \
-    --many-key "$work/instance_key" --count-calls "$work/calls" > "$work/ready" &
-pids+=($!)
-read -r line < "$work/ready"
-endpoint=${line#listening on }
+start_emulator "$work" --many-instances "$N" --many-user "$(id -un)" \
+    --many-key "$work/instance_key" --count-calls "$work/calls"
+pids+=("$emulator_pid")
 
 mkdir -p "$work/xdg"
 export XDG_RUNTIME_DIR="$work/xdg/runtime" XDG_DATA_HOME="$work/xdg/data" XDG_CACHE_HOME="$work/xdg/cache" \

@@ -8,11 +8,11 @@
 # repository root: benches/upload.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 
 cargo build --release --quiet --bin gamelift-access -p gamelift-access
 cargo build --release --quiet -p gamelift-emulator
 bin=$PWD/target/release/gamelift-access
-emu_bin=$PWD/target/release/gamelift-emulator
 
 work=$(mktemp -d)
 emu_pid=
@@ -33,16 +33,9 @@ for i in $(seq 1 300); do
 done
 du -sh "$work/tree"
 
-# The emulator with its S3 front; wait for its two lines.
-"$emu_bin" --s3-port 0 > "$work/emu.out" &
-emu_pid=$!
-for _ in $(seq 1 600); do
-    grep -q '^s3 on ' "$work/emu.out" 2>/dev/null && break
-    sleep 0.1
-done
-endpoint=$(sed -n 's/^listening on //p' "$work/emu.out")
-s3=$(sed -n 's/^s3 on //p' "$work/emu.out")
-[ -n "$s3" ] || { echo "the emulator did not start" >&2; exit 1; }
+# The emulator with its S3 front.
+start_emulator "$work" --s3-port 0
+emu_pid=$emulator_pid
 
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-west-2
 export AWS_ENDPOINT_URL_GAMELIFT=$endpoint AWS_ENDPOINT_URL_S3=$s3
