@@ -19,9 +19,9 @@ command -v hyperfine >/dev/null || { echo "needs hyperfine: apt-get install hype
 
 cargo build --release --quiet --workspace
 work=$(mktemp -d)
-emulator_pid= sshd_pid= agent_pid=
+emulator_pid= sshd_pid= sshd_drain_pid= agent_pid=
 cleanup() {
-    for pid in $agent_pid $sshd_pid $emulator_pid; do
+    for pid in $agent_pid $sshd_pid $sshd_drain_pid $emulator_pid; do
         kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
     done
     rm -rf "$work"
@@ -59,28 +59,8 @@ hyperfine --warmup 3 --shell=none "$@" \
     -n "cold (--refresh, 4 calls)" "$connect --refresh"
 
 # The instance: a real sshd on a free port, trusting the key.
-sshd=$(command -v sshd || echo /usr/sbin/sshd)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
 cp "$work/key.pub" "$work/authorized_keys"
-cat > "$work/sshd_config" <<CFG
-ListenAddress 127.0.0.1:$port
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PidFile none
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-CFG
-mkdir -p /run/sshd 2>/dev/null || true
-mkfifo "$work/sshd-log"
-"$sshd" -D -e -f "$work/sshd_config" 2> "$work/sshd-log" &
-sshd_pid=$!
-exec 3< "$work/sshd-log"
-while read -r line <&3; do case $line in *"Server listening"*) break;; esac; done
-cat <&3 > /dev/null &   # keep draining its log
+start_sshd "$work" "$work/authorized_keys"
 
 # The agent, in the foreground of a background job; ready once it prints its socket.
 mkfifo "$work/agent-ready"

@@ -11,8 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/lib.sh
 command -v hyperfine >/dev/null || { echo "needs hyperfine: apt-get install hyperfine" >&2; exit 72; }
-sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$sshd_bin" ] || { echo "needs sshd: apt-get install openssh-server" >&2; exit 72; }
 N=${N:-50}
 
 cargo build --release --quiet --workspace
@@ -25,31 +23,10 @@ cleanup() {
 trap cleanup EXIT
 
 # The instance: a real sshd on 127.0.0.1 that accepts the key GameLift hands out.
-ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
 ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$work/instance_key"
 cp "$work/instance_key.pub" "$work/authorized_keys"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/sshd_config" <<CONF
-ListenAddress 127.0.0.1:$port
-HostKey $work/host_key
-AuthorizedKeysFile $work/authorized_keys
-PidFile none
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-MaxStartups 256
-Subsystem sftp internal-sftp
-PermitRootLogin prohibit-password
-CONF
-mkdir -p /run/sshd 2>/dev/null || true
-mkfifo "$work/sshd.log"
-"$sshd_bin" -D -e -f "$work/sshd_config" 2> "$work/sshd.log" &
-pids+=($!)
-exec 3< "$work/sshd.log"
-while read -r line <&3; do case $line in *"Server listening on"*) break ;; esac; done
-cat <&3 > /dev/null &   # keep draining sshd's log
-pids+=($!)
+start_sshd "$work" "$work/authorized_keys" "MaxStartups 256" "Subsystem sftp internal-sftp"
+pids+=("$sshd_pid" "$sshd_drain_pid")
 
 # The emulator with N instances, counting the requests it serves.
 start_emulator "$work" --many-instances "$N" --many-user "$(id -un)" \
