@@ -44,6 +44,23 @@ impl InstanceSummary {
     pub const HEADER: [&'static str; 7] = ["ID", "LOCATION", "IP", "OS", "TYPE", "STATUS", "AGE"];
 }
 
+/// An [`InstanceSummary`] from the SDK's `Compute` or `Instance`: two
+/// types with the same accessors, but for the ID's and the status's.
+macro_rules! summary {
+    ($item:expr, $location:expr, $id:ident, $status:ident) => {
+        InstanceSummary {
+            id: $item.$id().unwrap_or_default().to_owned(),
+            location: $item.location().unwrap_or($location).to_owned(),
+            ip_address: $item.ip_address().map(str::to_owned),
+            dns_name: $item.dns_name().map(str::to_owned),
+            operating_system: $item.operating_system().map(|o| o.as_str().to_owned()),
+            instance_type: $item.r#type().map(|t| t.as_str().to_owned()),
+            status: $item.$status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            creation_time: $item.creation_time().map(|t| t.secs()),
+        }
+    };
+}
+
 /// Every instance or compute of the fleet, in each of its locations.
 pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummary>, ResolveError> {
     let mut all = vec![];
@@ -61,16 +78,11 @@ pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummar
                 .collect::<Result<Vec<_>, _>>()
                 .await
                 .map_err(|e| gl.classify("ListCompute", e))?;
-            all.extend(computes.iter().map(|c| InstanceSummary {
-                id: c.compute_name().unwrap_or_default().to_owned(),
-                location: c.location().unwrap_or(location).to_owned(),
-                ip_address: c.ip_address().map(str::to_owned),
-                dns_name: c.dns_name().map(str::to_owned),
-                operating_system: c.operating_system().map(|o| o.as_str().to_owned()),
-                instance_type: c.r#type().map(|t| t.as_str().to_owned()),
-                status: c.compute_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                creation_time: c.creation_time().map(|t| t.secs()),
-            }));
+            all.extend(
+                computes
+                    .iter()
+                    .map(|c| summary!(c, location, compute_name, compute_status)),
+            );
         } else {
             let instances = gl
                 .client
@@ -83,16 +95,7 @@ pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummar
                 .collect::<Result<Vec<_>, _>>()
                 .await
                 .map_err(|e| gl.classify("DescribeInstances", e))?;
-            all.extend(instances.iter().map(|i| InstanceSummary {
-                id: i.instance_id().unwrap_or_default().to_owned(),
-                location: i.location().unwrap_or(location).to_owned(),
-                ip_address: i.ip_address().map(str::to_owned),
-                dns_name: i.dns_name().map(str::to_owned),
-                operating_system: i.operating_system().map(|o| o.as_str().to_owned()),
-                instance_type: i.r#type().map(|t| t.as_str().to_owned()),
-                status: i.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                creation_time: i.creation_time().map(|t| t.secs()),
-            }));
+            all.extend(instances.iter().map(|i| summary!(i, location, instance_id, status)));
         }
     }
     Ok(all)
