@@ -104,14 +104,21 @@ impl ProvideCredentials for CellProvider {
     }
 }
 
-/// One multipart upload to a build's object.
-pub struct Multipart {
+/// Where the parts go, and how to sign for them: shared by the upload and
+/// every part uploader, each call through [`Bucket::send`].
+#[derive(Clone)]
+struct Bucket {
     client: aws_sdk_s3::Client,
     endpoint: String,
-    pub location: StorageLocation,
+    location: StorageLocation,
     cell: Arc<CredentialCell>,
     gl: GameLift,
     build_id: String,
+}
+
+/// One multipart upload to a build's object.
+pub struct Multipart {
+    bucket: Bucket,
     upload_id: Option<String>,
 }
 
@@ -121,6 +128,52 @@ fn expired<E: ProvideErrorMetadata>(err: &SdkError<E, aws_sdk_s3::config::http::
             err.code(),
             Some("ExpiredToken" | "ExpiredTokenException" | "AccessDenied" | "InvalidToken" | "TokenRefreshRequired")
         )
+}
+
+impl Bucket {
+    /// Sends one S3 call; when S3 says the credentials expired, refreshes
+    /// them (single-flight, see [`CredentialCell`]) and sends it again, up
+    /// to [`MAX_REFRESHES_PER_PART`] times. Any other failure is `op`'s.
+    async fn send<T, E, F, Fut>(&self, op: &'static str, mut call: F) -> Result<T, S3Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, aws_sdk_s3::config::http::HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let mut refreshes = 0;
+        loop {
+            let seen = self.cell.generation();
+            match call().await {
+                Ok(out) => return Ok(out),
+                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
+                    refreshes += 1;
+                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
+                }
+                Err(e) => return Err(self.refused(op, e)),
+            }
+        }
+    }
+
+    fn refused<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        &self,
+        op: &'static str,
+        err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> S3Error {
+        match &err {
+            SdkError::ServiceError(_) => S3Error::Refused {
+                op,
+                bucket: self.location.bucket.clone(),
+                key: self.location.key.clone(),
+                code: err.code().unwrap_or("Unknown").to_owned(),
+                message: err.message().unwrap_or("no message").to_owned(),
+            },
+            _ => S3Error::Unreachable {
+                op,
+                endpoint: self.endpoint.clone(),
+                detail: DisplayErrorContext(&err).to_string(),
+            },
+        }
+    }
 }
 
 impl Multipart {
@@ -153,74 +206,40 @@ impl Multipart {
             .identity_cache(aws_sdk_s3::config::IdentityCache::no_cache())
             .build();
         Multipart {
-            client: aws_sdk_s3::Client::from_conf(config),
-            endpoint,
-            location,
-            cell,
-            gl: gl.clone(),
-            build_id: build_id.to_owned(),
+            bucket: Bucket {
+                client: aws_sdk_s3::Client::from_conf(config),
+                endpoint,
+                location,
+                cell,
+                gl: gl.clone(),
+                build_id: build_id.to_owned(),
+            },
             upload_id: None,
-        }
-    }
-
-    fn refused<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-        &self,
-        op: &'static str,
-        err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-    ) -> S3Error {
-        match &err {
-            SdkError::ServiceError(_) => S3Error::Refused {
-                op,
-                bucket: self.location.bucket.clone(),
-                key: self.location.key.clone(),
-                code: err.code().unwrap_or("Unknown").to_owned(),
-                message: err.message().unwrap_or("no message").to_owned(),
-            },
-            _ => S3Error::Unreachable {
-                op,
-                endpoint: self.endpoint.clone(),
-                detail: DisplayErrorContext(&err).to_string(),
-            },
         }
     }
 
     /// CreateMultipartUpload.
     pub async fn start(&mut self) -> Result<(), S3Error> {
-        let mut refreshes = 0;
-        loop {
-            let seen = self.cell.generation();
-            let res = self
-                .client
-                .create_multipart_upload()
-                .bucket(&self.location.bucket)
-                .key(&self.location.key)
-                .send()
-                .await;
-            match res {
-                Ok(out) => {
-                    self.upload_id = out.upload_id().map(str::to_owned);
-                    tracing::debug!(upload_id = ?self.upload_id, "multipart upload started");
-                    return Ok(());
-                }
-                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
-                    refreshes += 1;
-                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
-                }
-                Err(e) => return Err(self.refused("CreateMultipartUpload", e)),
-            }
-        }
+        let b = &self.bucket;
+        let out = b
+            .send("CreateMultipartUpload", || {
+                b.client
+                    .create_multipart_upload()
+                    .bucket(&b.location.bucket)
+                    .key(&b.location.key)
+                    .send()
+            })
+            .await?;
+        self.upload_id = out.upload_id().map(str::to_owned);
+        tracing::debug!(upload_id = ?self.upload_id, "multipart upload started");
+        Ok(())
     }
 
     /// A cheap handle for uploading parts concurrently.
     pub fn part_uploader(&self) -> PartUploader {
         PartUploader {
-            client: self.client.clone(),
-            location: self.location.clone(),
+            bucket: self.bucket.clone(),
             upload_id: self.upload_id.clone().unwrap_or_default(),
-            cell: Arc::clone(&self.cell),
-            gl: self.gl.clone(),
-            build_id: self.build_id.clone(),
-            endpoint: self.endpoint.clone(),
         }
     }
 
@@ -228,52 +247,44 @@ impl Multipart {
     pub async fn complete(&mut self, mut parts: Vec<CompletedPart>) -> Result<(), S3Error> {
         parts.sort_by_key(|p| p.part_number());
         let upload = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
-        let mut refreshes = 0;
-        loop {
-            let seen = self.cell.generation();
-            let res = self
-                .client
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        let b = &self.bucket;
+        b.send("CompleteMultipartUpload", || {
+            b.client
                 .complete_multipart_upload()
-                .bucket(&self.location.bucket)
-                .key(&self.location.key)
-                .upload_id(self.upload_id.clone().unwrap_or_default())
+                .bucket(&b.location.bucket)
+                .key(&b.location.key)
+                .upload_id(&upload_id)
                 .multipart_upload(upload.clone())
                 .send()
-                .await;
-            match res {
-                Ok(_) => {
-                    self.upload_id = None;
-                    return Ok(());
-                }
-                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
-                    refreshes += 1;
-                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
-                }
-                Err(e) => return Err(self.refused("CompleteMultipartUpload", e)),
-            }
-        }
+        })
+        .await?;
+        self.upload_id = None;
+        Ok(())
     }
 
-    /// AbortMultipartUpload, so no orphaned parts stay billed. Best effort;
-    /// returns whether S3 confirmed it.
+    /// AbortMultipartUpload, so no orphaned parts stay billed. Best effort
+    /// (one refresh at most, no error but a warning); returns whether S3
+    /// confirmed it.
     pub async fn abort(&mut self) -> bool {
         let Some(upload_id) = self.upload_id.take() else {
             return true;
         };
+        let b = &self.bucket;
         for _ in 0..2 {
-            let seen = self.cell.generation();
-            let res = self
+            let seen = b.cell.generation();
+            let res = b
                 .client
                 .abort_multipart_upload()
-                .bucket(&self.location.bucket)
-                .key(&self.location.key)
+                .bucket(&b.location.bucket)
+                .key(&b.location.key)
                 .upload_id(&upload_id)
                 .send()
                 .await;
             match res {
                 Ok(_) => return true,
                 Err(e) if expired(&e) => {
-                    if self.cell.refresh(seen, &self.gl, &self.build_id).await.is_err() {
+                    if b.cell.refresh(seen, &b.gl, &b.build_id).await.is_err() {
                         break;
                     }
                 }
@@ -290,61 +301,31 @@ impl Multipart {
 /// Uploads parts of one multipart upload; clone one per task.
 #[derive(Clone)]
 pub struct PartUploader {
-    client: aws_sdk_s3::Client,
-    location: StorageLocation,
+    bucket: Bucket,
     upload_id: String,
-    cell: Arc<CredentialCell>,
-    gl: GameLift,
-    build_id: String,
-    endpoint: String,
 }
 
 impl PartUploader {
     /// UploadPart, refreshing expired credentials and re-sending only this part.
     pub async fn upload(self, part: Part) -> Result<(CompletedPart, usize), S3Error> {
         let len = part.data.len();
-        let mut refreshes = 0;
-        loop {
-            let seen = self.cell.generation();
-            let res = self
-                .client
-                .upload_part()
-                .bucket(&self.location.bucket)
-                .key(&self.location.key)
-                .upload_id(&self.upload_id)
-                .part_number(part.number)
-                .body(ByteStream::from(part.data.clone()))
-                .send()
-                .await;
-            match res {
-                Ok(out) => {
-                    let done = CompletedPart::builder()
-                        .part_number(part.number)
-                        .set_e_tag(out.e_tag().map(str::to_owned))
-                        .build();
-                    return Ok((done, len));
-                }
-                Err(e) if expired(&e) && refreshes < MAX_REFRESHES_PER_PART => {
-                    refreshes += 1;
-                    self.cell.refresh(seen, &self.gl, &self.build_id).await?;
-                }
-                Err(e) => {
-                    return Err(match &e {
-                        SdkError::ServiceError(_) => S3Error::Refused {
-                            op: "UploadPart",
-                            bucket: self.location.bucket.clone(),
-                            key: self.location.key.clone(),
-                            code: e.code().unwrap_or("Unknown").to_owned(),
-                            message: e.message().unwrap_or("no message").to_owned(),
-                        },
-                        _ => S3Error::Unreachable {
-                            op: "UploadPart",
-                            endpoint: self.endpoint.clone(),
-                            detail: DisplayErrorContext(&e).to_string(),
-                        },
-                    });
-                }
-            }
-        }
+        let b = &self.bucket;
+        let out = b
+            .send("UploadPart", || {
+                b.client
+                    .upload_part()
+                    .bucket(&b.location.bucket)
+                    .key(&b.location.key)
+                    .upload_id(&self.upload_id)
+                    .part_number(part.number)
+                    .body(ByteStream::from(part.data.clone()))
+                    .send()
+            })
+            .await?;
+        let done = CompletedPart::builder()
+            .part_number(part.number)
+            .set_e_tag(out.e_tag().map(str::to_owned))
+            .build();
+        Ok((done, len))
     }
 }
