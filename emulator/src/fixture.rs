@@ -59,6 +59,8 @@ pub struct Fixture {
     pub computes: Vec<Compute>,
     /// Game sessions, hosted on an instance or a compute.
     pub game_sessions: Vec<GameSession>,
+    /// Player sessions, each in a game session (`game_session_id`).
+    pub player_sessions: Vec<PlayerSession>,
     /// Lifetime of the upload credentials CreateBuild and
     /// RequestUploadCredentials issue, in seconds (default 3600).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -376,6 +378,55 @@ pub struct GameSession {
     /// Epoch seconds.
     #[serde(default = "default_creation_time")]
     pub creation_time: f64,
+    /// For a TERMINATED session: how many seconds before the emulator
+    /// process started it ended (its TerminationTime). Relative, so that a
+    /// fixture keeps meaning the same thing: GameLift keeps a session's
+    /// logs 14 days after it ends, and GetGameSessionLogUrl says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_secs_ago: Option<u64>,
+    /// The log files GameLift stored when the session ended, served as a
+    /// zip archive at the URL GetGameSessionLogUrl returns. Paths are used
+    /// as given (a test may put `../x` in to play a hostile archive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_files: Vec<LogFile>,
+}
+
+/// One file of a game session's stored logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogFile {
+    /// The entry's name in the archive, e.g. `logs/server.log`.
+    pub path: String,
+    /// Its contents.
+    pub contents: String,
+}
+
+impl LogFile {
+    /// Convenience constructor.
+    pub fn new(path: &str, contents: &str) -> LogFile {
+        LogFile {
+            path: path.to_owned(),
+            contents: contents.to_owned(),
+        }
+    }
+}
+
+/// A player's session in a game session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayerSession {
+    /// `psess-<uuid>`.
+    pub player_session_id: String,
+    /// The player, free text chosen by the game.
+    pub player_id: String,
+    /// The game session (its full ARN) the player joined.
+    pub game_session_id: String,
+    /// PlayerSessionStatus: RESERVED, ACTIVE, COMPLETED or TIMEDOUT.
+    #[serde(default = "default_active")]
+    pub status: String,
+    /// Epoch seconds.
+    #[serde(default = "default_creation_time")]
+    pub creation_time: f64,
 }
 
 /// A game server build.
@@ -639,6 +690,25 @@ impl Fixture {
                 ));
             }
         }
+        let mut player_session_ids = HashSet::new();
+        for ps in &self.player_sessions {
+            let id = &ps.player_session_id;
+            if !id
+                .strip_prefix("psess-")
+                .is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+            {
+                return inconsistent(format!("player session id {id} does not match psess-…"));
+            }
+            if !player_session_ids.insert(id.as_str()) {
+                return inconsistent(format!("duplicate player_session_id {id}"));
+            }
+            if self.game_session(&ps.game_session_id).is_none() {
+                return inconsistent(format!(
+                    "player session {id} is in unknown game session {}",
+                    ps.game_session_id
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -695,8 +765,9 @@ impl Fixture {
     /// SDK 4 Linux (SSH), SDK 4 Windows (RDP), SDK 5 (SSM via
     /// GetComputeAccess, with a second location `us-east-1`) and a managed
     /// container fleet; plus a SIMPLE and a TERMINAL alias, inbound port
-    /// 22/TCP from 203.0.113.0/24 on the SDK 4 Linux fleet, and two game
-    /// sessions. See [`sample`] for every id.
+    /// 22/TCP from 203.0.113.0/24 on the SDK 4 Linux fleet, game sessions
+    /// (two ended, one with stored logs) and players in them. See [`sample`]
+    /// for every id.
     ///
     /// The Linux instance's `secret` is empty: callers generate a throwaway key
     /// pair and put the private half in, so no key is baked into the crate.
@@ -797,6 +868,7 @@ impl Fixture {
             aliases: Vec::new(),
             computes: Vec::new(),
             game_sessions: Vec::new(),
+            player_sessions: Vec::new(),
             upload_credentials_lifetime_secs: None,
             buckets: Vec::new(),
         }
@@ -965,29 +1037,113 @@ impl Fixture {
             container,
         ];
 
+        let session = |id: &str, fleet_id: &str, name: &str, instance: &str, port: i64, created: f64| GameSession {
+            game_session_id: id.to_owned(),
+            fleet_id: fleet_id.to_owned(),
+            name: Some(name.to_owned()),
+            instance_id: Some(instance.to_owned()),
+            compute_name: None,
+            location: None,
+            status: default_active(),
+            port,
+            creation_time: DEFAULT_CREATION_TIME + created,
+            ended_secs_ago: None,
+            log_files: Vec::new(),
+        };
+        let sdk4 = |id: &str, name: &str, port: i64, created: f64| {
+            session(
+                id,
+                sample::LINUX_SDK4_FLEET,
+                name,
+                sample::LINUX_SDK4_INSTANCE,
+                port,
+                created,
+            )
+        };
+        let mut remote = session(
+            sample::LINUX_SDK5_REMOTE_GAME_SESSION,
+            sample::LINUX_SDK5_FLEET,
+            "sdk5-remote-match",
+            sample::LINUX_SDK5_REMOTE_INSTANCE,
+            7778,
+            960.0,
+        );
+        remote.compute_name = Some(sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned());
+        remote.location = Some(sample::SDK5_REMOTE_LOCATION.to_owned());
+        let mut ended = sdk4(sample::ENDED_GAME_SESSION, "sdk4-ended-match", 7780, 300.0);
+        ended.status = "TERMINATED".to_owned();
+        ended.ended_secs_ago = Some(2 * 3600);
+        ended.log_files = sample::ENDED_GAME_SESSION_LOGS
+            .iter()
+            .map(|(path, contents)| LogFile::new(path, contents))
+            .collect();
+        let mut old = sdk4(sample::OLD_GAME_SESSION, "sdk4-old-match", 7781, 0.0);
+        old.status = "TERMINATED".to_owned();
+        old.ended_secs_ago = Some(20 * 86_400);
+        old.log_files = vec![LogFile::new("server.log", "long gone\n")];
         self.game_sessions = vec![
-            GameSession {
-                game_session_id: sample::LINUX_SDK4_GAME_SESSION.to_owned(),
-                fleet_id: sample::LINUX_SDK4_FLEET.to_owned(),
-                name: Some("sdk4-match".to_owned()),
-                instance_id: Some(sample::LINUX_SDK4_INSTANCE.to_owned()),
-                compute_name: None,
-                location: None,
-                status: default_active(),
-                port: default_game_port(),
-                creation_time: DEFAULT_CREATION_TIME + 900.0,
-            },
-            GameSession {
-                game_session_id: sample::LINUX_SDK5_REMOTE_GAME_SESSION.to_owned(),
-                fleet_id: sample::LINUX_SDK5_FLEET.to_owned(),
-                name: Some("sdk5-remote-match".to_owned()),
-                instance_id: Some(sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned()),
-                compute_name: Some(sample::LINUX_SDK5_REMOTE_INSTANCE.to_owned()),
-                location: Some(sample::SDK5_REMOTE_LOCATION.to_owned()),
-                status: default_active(),
-                port: 7778,
-                creation_time: DEFAULT_CREATION_TIME + 960.0,
-            },
+            sdk4(sample::LINUX_SDK4_GAME_SESSION, "sdk4-match", 7777, 900.0),
+            remote,
+            sdk4(
+                sample::LINUX_SDK4_SECOND_GAME_SESSION,
+                "sdk4-second-match",
+                7779,
+                1200.0,
+            ),
+            ended,
+            old,
+        ];
+
+        let player = |psess: &str, player: &str, game_session: &str, status: &str, created: f64| PlayerSession {
+            player_session_id: psess.to_owned(),
+            player_id: player.to_owned(),
+            game_session_id: game_session.to_owned(),
+            status: status.to_owned(),
+            creation_time: DEFAULT_CREATION_TIME + created,
+        };
+        self.player_sessions = vec![
+            player(
+                sample::PLAYER_SESSION,
+                sample::PLAYER,
+                sample::LINUX_SDK4_GAME_SESSION,
+                "ACTIVE",
+                1000.0,
+            ),
+            player(
+                sample::PLAYER_ENDED_SESSION,
+                sample::PLAYER,
+                sample::ENDED_GAME_SESSION,
+                "COMPLETED",
+                400.0,
+            ),
+            player(
+                sample::SDK5_PLAYER_SESSION,
+                sample::SDK5_PLAYER,
+                sample::LINUX_SDK5_REMOTE_GAME_SESSION,
+                "ACTIVE",
+                1000.0,
+            ),
+            player(
+                sample::BUSY_PLAYER_SESSIONS[0],
+                sample::BUSY_PLAYER,
+                sample::LINUX_SDK4_GAME_SESSION,
+                "ACTIVE",
+                1100.0,
+            ),
+            player(
+                sample::BUSY_PLAYER_SESSIONS[1],
+                sample::BUSY_PLAYER,
+                sample::LINUX_SDK4_SECOND_GAME_SESSION,
+                "RESERVED",
+                1300.0,
+            ),
+            player(
+                sample::LEFT_PLAYER_SESSION,
+                sample::LEFT_PLAYER,
+                sample::LINUX_SDK4_GAME_SESSION,
+                "COMPLETED",
+                950.0,
+            ),
         ];
         self
     }
@@ -1060,6 +1216,46 @@ pub mod sample {
     /// Game session on the SDK 5 fleet's us-east-1 compute, port 7778. Remote
     /// location ids carry the location: `.../gamesession/<fleet>/<location>/<id>`.
     pub const LINUX_SDK5_REMOTE_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-3c4d5e6f-7081-4c9d-8e0f-2a3b4c5d6e7f/us-east-1/gsess-66666666-7777-4888-9999-aaaaaaaaaaaa";
+    /// A second ACTIVE game session on [`LINUX_SDK4_INSTANCE`], port 7779.
+    pub const LINUX_SDK4_SECOND_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/gsess-22222222-3333-4444-8555-666666666666";
+    /// A game session on [`LINUX_SDK4_INSTANCE`] that ended two hours before
+    /// the emulator started, with [`ENDED_GAME_SESSION_LOGS`] stored.
+    pub const ENDED_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/gsess-33333333-4444-4555-8666-777777777777";
+    /// The stored logs of [`ENDED_GAME_SESSION`]: (archive path, contents).
+    pub const ENDED_GAME_SESSION_LOGS: [(&str, &str); 2] = [
+        (
+            "server.log",
+            "12:00:01 match started\n12:31:44 tick took 212 ms (budget 33 ms)\n12:40:00 match ended\n",
+        ),
+        ("gamelift/process-4242.log", "OnStartGameSession\nOnProcessTerminate\n"),
+    ];
+    /// A game session that ended 20 days before the emulator started: past
+    /// GameLift's 14 days of log retention.
+    pub const OLD_GAME_SESSION: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d/gsess-44444444-5555-4666-8777-888888888888";
+    /// The player of the walk-through: ACTIVE in [`LINUX_SDK4_GAME_SESSION`]
+    /// ([`PLAYER_SESSION`]), earlier COMPLETED in [`ENDED_GAME_SESSION`].
+    pub const PLAYER: &str = "7f3a9c1e-player";
+    /// [`PLAYER`]'s ACTIVE player session.
+    pub const PLAYER_SESSION: &str = "psess-7f3a9c1e-0001-4aaa-8bbb-cccccccccccc";
+    /// [`PLAYER`]'s COMPLETED player session, in [`ENDED_GAME_SESSION`].
+    pub const PLAYER_ENDED_SESSION: &str = "psess-7f3a9c1e-0000-4aaa-8bbb-cccccccccccc";
+    /// A player ACTIVE in [`LINUX_SDK5_REMOTE_GAME_SESSION`] only.
+    pub const SDK5_PLAYER: &str = "sdk5-player";
+    /// [`SDK5_PLAYER`]'s player session.
+    pub const SDK5_PLAYER_SESSION: &str = "psess-55555555-0001-4aaa-8bbb-cccccccccccc";
+    /// A player in two game sessions of the SDK 4 fleet at once (ACTIVE in
+    /// [`LINUX_SDK4_GAME_SESSION`], RESERVED in [`LINUX_SDK4_SECOND_GAME_SESSION`]).
+    pub const BUSY_PLAYER: &str = "busy-player";
+    /// [`BUSY_PLAYER`]'s player sessions, in that order.
+    pub const BUSY_PLAYER_SESSIONS: [&str; 2] = [
+        "psess-b0b0b0b0-0001-4aaa-8bbb-cccccccccccc",
+        "psess-b0b0b0b0-0002-4aaa-8bbb-cccccccccccc",
+    ];
+    /// A player whose only session ([`LEFT_PLAYER_SESSION`], in
+    /// [`LINUX_SDK4_GAME_SESSION`]) is COMPLETED.
+    pub const LEFT_PLAYER: &str = "left-player";
+    /// [`LEFT_PLAYER`]'s COMPLETED player session.
+    pub const LEFT_PLAYER_SESSION: &str = "psess-1e1e1e1e-0001-4aaa-8bbb-cccccccccccc";
 }
 
 fn default_bucket_bundle() -> String {

@@ -24,7 +24,13 @@
 //! ResolveAlias, DescribeFleetLocationAttributes, ListCompute,
 //! DescribeCompute, DescribeGameSessions, GetComputeAccess,
 //! DescribeFleetPortSettings, UpdateFleetPortSettings, CreateBuild,
-//! RequestUploadCredentials, ListBuilds.
+//! RequestUploadCredentials, ListBuilds, DescribePlayerSessions,
+//! GetGameSessionLogUrl, ListContainerFleets.
+//!
+//! GetGameSessionLogUrl's pre-signed URLs point at this same port
+//! (`GET /game-session-logs/…`, unsigned, refused with credentials on it),
+//! serve the session's stored logs as a zip archive, and expire (see
+//! [`Emulator::set_log_url_lifetime`]).
 //!
 //! [`Emulator::start_with_s3`] adds an S3 front backed by a real
 //! `moto_server` (see [`s3`]): builds are uploaded there with the
@@ -66,10 +72,10 @@ use tokio::sync::watch;
 pub use fault::Fault;
 pub use fixture::{
     Alias, Bucket, Build, Compute, ComputeType, ContainerAttribute, Fixture, FixtureError, Fleet, GameSession,
-    Instance, IpPermission, RoutingStrategy,
+    Instance, IpPermission, LogFile, PlayerSession, RoutingStrategy,
 };
 pub use s3::{S3Access, S3AccessHook, S3Credential, S3Scope};
-pub use state::{BucketAccessKey, IssuedCredentials, KeyLastUsed, SsmSession, TEST_IDENTITIES};
+pub use state::{BucketAccessKey, IssuedCredentials, KeyLastUsed, LogDownload, SsmSession, TEST_IDENTITIES};
 pub use wire::Protocol;
 
 use server::{Shared, lock};
@@ -176,6 +182,7 @@ impl Emulator {
         };
 
         let shared = Arc::new(Shared::new(fixture));
+        lock(&shared.state).self_url = Some(format!("http://{addr}"));
         lock(&shared.s3).moto = moto.as_ref().map(moto::MotoServer::addr);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let server_state = Arc::clone(&shared);
@@ -420,6 +427,18 @@ impl Emulator {
     /// itself for every request it accepts). False for an unknown key.
     pub fn record_bucket_key_use(&self, access_key_id: &str, service: &str) -> bool {
         state::record_bucket_key_use(&mut lock(&self.shared.state), access_key_id, service)
+    }
+
+    /// How long the pre-signed log URLs GetGameSessionLogUrl returns from
+    /// now on stay valid (default 15 minutes); after that the URL answers
+    /// 403 `Request has expired`, as S3 does.
+    pub fn set_log_url_lifetime(&self, lifetime: std::time::Duration) {
+        lock(&self.shared.state).log_url_lifetime = lifetime;
+    }
+
+    /// Every request for a pre-signed log URL, oldest first.
+    pub fn log_downloads(&self) -> Vec<LogDownload> {
+        lock(&self.shared.state).log_downloads.clone()
     }
 
     /// SSM sessions started (and possibly terminated), oldest first.

@@ -15,6 +15,7 @@ pub(crate) mod builds;
 mod compute;
 mod fleets;
 mod lightsail;
+pub(crate) mod players;
 mod ssm;
 
 /// The signing name of the service an operation belongs to.
@@ -56,6 +57,9 @@ pub(crate) enum Operation {
     CreateBuild,
     RequestUploadCredentials,
     ListBuilds,
+    DescribePlayerSessions,
+    GetGameSessionLogUrl,
+    ListContainerFleets,
     StartSession,
     TerminateSession,
     GetBuckets,
@@ -84,6 +88,9 @@ impl Operation {
             (Service::GameLift, "CreateBuild") => Operation::CreateBuild,
             (Service::GameLift, "RequestUploadCredentials") => Operation::RequestUploadCredentials,
             (Service::GameLift, "ListBuilds") => Operation::ListBuilds,
+            (Service::GameLift, "DescribePlayerSessions") => Operation::DescribePlayerSessions,
+            (Service::GameLift, "GetGameSessionLogUrl") => Operation::GetGameSessionLogUrl,
+            (Service::GameLift, "ListContainerFleets") => Operation::ListContainerFleets,
             (Service::Ssm, "StartSession") => Operation::StartSession,
             (Service::Ssm, "TerminateSession") => Operation::TerminateSession,
             (Service::Lightsail, "GetBuckets") => Operation::GetBuckets,
@@ -128,6 +135,9 @@ pub(crate) fn execute(op: Operation, ctx: &mut Ctx<'_>, body: &Value) -> Result<
         Operation::CreateBuild => builds::create_build(ctx, &input),
         Operation::RequestUploadCredentials => builds::request_upload_credentials(ctx, &input),
         Operation::ListBuilds => builds::list_builds(ctx, &input),
+        Operation::DescribePlayerSessions => players::describe_player_sessions(ctx.fx, region, &input),
+        Operation::GetGameSessionLogUrl => players::get_game_session_log_url(ctx, &input),
+        Operation::ListContainerFleets => fleets::list_container_fleets(ctx.fx, region, &input),
         Operation::StartSession => ssm::start_session(ctx, &input),
         Operation::TerminateSession => ssm::terminate_session(ctx, &input),
         Operation::GetBuckets => lightsail::get_buckets(ctx, &input),

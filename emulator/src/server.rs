@@ -128,6 +128,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     if path == CHECKIP_PATH && parts.method == Method::GET {
         return checkip(shared);
     }
+    if path.starts_with(ops::players::LOG_PATH_PREFIX) && parts.method == Method::GET {
+        return game_session_logs(shared, &parts);
+    }
     let protocol = if path.starts_with("/service/") {
         Protocol::Cbor
     } else {
@@ -386,6 +389,79 @@ fn checkip(shared: &Shared) -> Response<Full<Bytes>> {
         hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+/// `GET /game-session-logs/<token>/<name>.zip?…`: a pre-signed log URL.
+/// Answered as S3 answers one: the archive, or an XML error for an
+/// expired or unknown URL (403) or one that also carries credentials (400).
+fn game_session_logs(shared: &Shared, parts: &Parts) -> Response<Full<Bytes>> {
+    let token = parts
+        .uri
+        .path()
+        .strip_prefix(ops::players::LOG_PATH_PREFIX)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let had_credentials =
+        parts.headers.contains_key(hyper::header::AUTHORIZATION) || parts.headers.contains_key("x-amz-security-token");
+    let url = lock(&shared.state).log_urls.get(token).cloned();
+    let (status, body, content_type) = match url {
+        _ if had_credentials => (
+            StatusCode::BAD_REQUEST,
+            s3_error(
+                "InvalidArgument",
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query \
+                 string parameter or the Authorization header should be specified",
+            ),
+            "application/xml",
+        ),
+        None => (
+            StatusCode::FORBIDDEN,
+            s3_error("AccessDenied", "Access Denied"),
+            "application/xml",
+        ),
+        Some(url) if url.expires_at <= std::time::Instant::now() => (
+            StatusCode::FORBIDDEN,
+            s3_error("AccessDenied", "Request has expired"),
+            "application/xml",
+        ),
+        Some(url) => {
+            let archive = lock(&shared.fixture)
+                .game_session(&url.game_session_id)
+                .map(ops::players::log_archive);
+            match archive {
+                Some(Ok(bytes)) => (StatusCode::OK, bytes, "application/zip"),
+                _ => (
+                    StatusCode::NOT_FOUND,
+                    s3_error("NoSuchKey", "The specified key does not exist."),
+                    "application/xml",
+                ),
+            }
+        }
+    };
+    let game_session_id = lock(&shared.state)
+        .log_urls
+        .get(token)
+        .map(|u| u.game_session_id.clone())
+        .unwrap_or_default();
+    lock(&shared.state).log_downloads.push(crate::state::LogDownload {
+        game_session_id,
+        status: status.as_u16(),
+        had_credentials,
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
+fn s3_error(code: &str, message: &str) -> Vec<u8> {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    .into_bytes()
 }
 
 /// UUID-shaped, unique per emulator, and deterministic for readable logs.

@@ -153,6 +153,41 @@ pub(crate) struct RuntimeState {
     pub(crate) public_ip_lookups: usize,
     /// Lightsail bucket access keys, oldest first.
     pub(crate) bucket_keys: Vec<BucketAccessKey>,
+    /// `http://127.0.0.1:PORT`: where the pre-signed log URLs point.
+    pub(crate) self_url: Option<String>,
+    /// Pre-signed log URLs by token.
+    pub(crate) log_urls: HashMap<String, LogUrl>,
+    /// How long a log URL GetGameSessionLogUrl returns stays valid.
+    pub(crate) log_url_lifetime: std::time::Duration,
+    /// Every download of a log URL, oldest first.
+    pub(crate) log_downloads: Vec<LogDownload>,
+}
+
+/// A pre-signed log URL handed out by GetGameSessionLogUrl.
+#[derive(Debug, Clone)]
+pub(crate) struct LogUrl {
+    pub(crate) game_session_id: String,
+    pub(crate) expires_at: std::time::Instant,
+}
+
+/// One request for a pre-signed log URL, as the emulator answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogDownload {
+    /// The game session whose logs were asked for (empty for an unknown URL).
+    pub game_session_id: String,
+    /// HTTP status of the answer: 200, 403 (expired or unknown) or 400
+    /// (credentials on a pre-signed request).
+    pub status: u16,
+    /// Whether the request carried an `Authorization` header or an
+    /// `X-Amz-Security-Token`: a pre-signed URL needs neither.
+    pub had_credentials: bool,
+}
+
+/// The emulator's "now" for relative fixture times (a game session's
+/// `ended_secs_ago`): when this process first asked, in epoch seconds.
+pub(crate) fn clock_base() -> f64 {
+    static BASE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| now_epoch().floor())
 }
 
 impl RuntimeState {
@@ -185,6 +220,10 @@ impl Default for RuntimeState {
             public_ip: None,
             public_ip_lookups: 0,
             bucket_keys: Vec::new(),
+            self_url: None,
+            log_urls: HashMap::new(),
+            log_url_lifetime: std::time::Duration::from_secs(900),
+            log_downloads: Vec::new(),
         }
     }
 }

@@ -64,6 +64,12 @@ impl Obj {
         self
     }
 
+    /// A member's value, for tests.
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<&Out> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
     pub(crate) fn put_opt(self, key: &'static str, value: Option<impl Into<Out>>) -> Obj {
         match value {
             Some(v) => self.put(key, v),

@@ -327,7 +327,8 @@ async fn game_sessions_by_fleet_id_and_alias() {
         .send()
         .await
         .expect("by alias");
-    assert_eq!(by_alias.game_sessions().len(), 1);
+    // Two ACTIVE and two TERMINATED sessions on the SDK 4 fleet.
+    assert_eq!(by_alias.game_sessions().len(), 4);
     let err = gl
         .describe_game_sessions()
         .alias_id(sample::TERMINAL_ALIAS)
@@ -352,7 +353,13 @@ async fn game_sessions_by_fleet_id_and_alias() {
         .send()
         .await
         .expect("status filter");
-    assert!(terminated.game_sessions().is_empty());
+    assert_eq!(terminated.game_sessions().len(), 2);
+    assert!(
+        terminated
+            .game_sessions()
+            .iter()
+            .all(|g| g.termination_time().is_some())
+    );
 
     let err = gl
         .describe_game_sessions()

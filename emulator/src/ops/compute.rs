@@ -288,11 +288,11 @@ fn compute_out(fx: &Fixture, fleet: &Fleet, c: &Compute) -> Obj {
         .put_opt("ContainerAttributes", (!containers.is_empty()).then_some(containers))
 }
 
-fn game_session_out(fx: &Fixture, fleet: &Fleet, g: &GameSession) -> Obj {
+/// The address (IP, DNS name) of the instance or compute hosting `g`; the
+/// hosting compute wins over the instance.
+pub(super) fn game_session_host(fx: &Fixture, fleet: &Fleet, g: &GameSession) -> Option<(String, String)> {
     let location = session_location(fleet, g);
-    // The hosting compute wins over the instance for the address.
-    let host: Option<(String, String)> = g
-        .compute_name
+    g.compute_name
         .as_deref()
         .and_then(|name| find_compute(fx, fleet, name).ok())
         .map(|c| {
@@ -307,15 +307,27 @@ fn game_session_out(fx: &Fixture, fleet: &Fleet, g: &GameSession) -> Obj {
                 .find(|i| i.instance_id == id && i.fleet_id == fleet.fleet_id)?;
             let dns = i.dns_name.clone().unwrap_or_else(|| dns_for(&i.ip_address, location));
             Some((i.ip_address.clone(), dns))
-        });
-    let (ip, dns) = host.unzip();
+        })
+}
+
+fn game_session_out(fx: &Fixture, fleet: &Fleet, g: &GameSession) -> Obj {
+    let location = session_location(fleet, g);
+    let (ip, dns) = game_session_host(fx, fleet, g).unzip();
+    // Players who hold a seat: connected (ACTIVE) or on their way (RESERVED).
+    let players = fx
+        .player_sessions
+        .iter()
+        .filter(|p| p.game_session_id == g.game_session_id)
+        .filter(|p| p.status == "ACTIVE" || p.status == "RESERVED")
+        .count();
     Obj::new()
         .put("GameSessionId", &g.game_session_id)
         .put_opt("Name", g.name.as_deref())
         .put("FleetId", &fleet.fleet_id)
         .put("FleetArn", fleet.arn())
         .put("CreationTime", Out::Time(g.creation_time))
-        .put("CurrentPlayerSessionCount", 0i64)
+        .put_opt("TerminationTime", super::players::termination_time(g).map(Out::Time))
+        .put("CurrentPlayerSessionCount", i64::try_from(players).unwrap_or(i64::MAX))
         .put("MaximumPlayerSessionCount", 10i64)
         .put("Status", &g.status)
         .put_opt("IpAddress", ip)

@@ -45,6 +45,66 @@ pub(super) fn list_fleets(fx: &Fixture, region: &str, input: &Input) -> Result<O
     ))
 }
 
+/// ListContainerFleets: the region's managed container fleets. (This
+/// emulator's ListFleets lists them as well, so a client that calls both
+/// must merge by fleet ID.)
+pub(super) fn list_container_fleets(fx: &Fixture, region: &str, input: &Input) -> Result<Out, ApiError> {
+    let definition = input.opt_str("ContainerGroupDefinitionName")?;
+    let limit = input.limit()?;
+    let next_token = input.next_token()?;
+    if let Some(d) = definition {
+        let name_ok =
+            |n: &str| !n.is_empty() && n.len() <= 128 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let ok = match d.strip_prefix("arn:") {
+            Some(rest) => rest
+                .rsplit_once(":containergroupdefinition/")
+                .is_some_and(|(_, n)| name_ok(n.split(':').next().unwrap_or(""))),
+            None => name_ok(d),
+        };
+        if !ok {
+            return Err(pattern_error(
+                d,
+                "ContainerGroupDefinitionName",
+                r"^[a-zA-Z0-9\-]+$|^arn:.*:containergroupdefinition\/[a-zA-Z0-9\-]+$",
+            ));
+        }
+    }
+    let fleets: Vec<&Fleet> = fx
+        .fleets
+        .iter()
+        .filter(|f| f.region == region && f.is_container())
+        // Fixtures name no container group definitions.
+        .filter(|_| definition.is_none())
+        .collect();
+    let (page, next) = paginate(&fleets, limit, next_token)?;
+    let out = page
+        .iter()
+        .map(|f| {
+            let locations = f
+                .all_locations()
+                .into_iter()
+                .map(|l| Out::Map(Obj::new().put("Location", l).put("Status", &f.status)))
+                .collect::<Vec<_>>();
+            Out::Map(
+                Obj::new()
+                    .put("FleetId", &f.fleet_id)
+                    .put("FleetArn", f.arn())
+                    .put("InstanceType", &f.instance_type)
+                    .put("BillingType", &f.fleet_type)
+                    .put_opt("Description", f.description.as_deref())
+                    .put("CreationTime", Out::Time(f.creation_time))
+                    .put("MetricGroups", vec![Out::from("default")])
+                    .put("NewGameSessionProtectionPolicy", "NoProtection")
+                    .put("Status", &f.status)
+                    .put("LocationAttributes", locations),
+            )
+        })
+        .collect::<Vec<_>>();
+    Ok(Out::Map(
+        Obj::new().put("ContainerFleets", out).put_opt("NextToken", next),
+    ))
+}
+
 pub(super) fn list_aliases(fx: &Fixture, region: &str, input: &Input) -> Result<Out, ApiError> {
     let routing_type = input.opt_str("RoutingStrategyType")?;
     let name = input.opt_str("Name")?;
