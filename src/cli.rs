@@ -103,6 +103,14 @@ pub enum Command {
     /// List a fleet's instances (or computes) in every location.
     Instances(InstancesArgs),
 
+    /// List a fleet's game sessions in every location (or a player's
+    /// sessions): ID, status, location, hosting instance, address, players, age.
+    Sessions(SessionsArgs),
+
+    /// Download and unpack the logs GameLift stored for an ended game
+    /// session (kept 14 days), found by game session, player session or player.
+    Logs(LogsArgs),
+
     /// Inbound port permissions: list them, or close what a killed run left open.
     Ports(PortsArgs),
 
@@ -512,6 +520,11 @@ pub struct FleetsArgs {
     /// Ignore cached fleet metadata and ask GameLift again.
     #[arg(long)]
     pub refresh: bool,
+
+    /// List the fleets of every region GameLift is available in (asked
+    /// concurrently), with a REGION column.
+    #[arg(long)]
+    pub all_regions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -519,6 +532,58 @@ pub struct InstancesArgs {
     /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
     #[arg(value_name = "FLEET")]
     pub fleet: String,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+
+    /// Only the sessions on this instance (any reference `connect` takes).
+    #[arg(long, value_name = "REF")]
+    pub instance: Option<String>,
+
+    /// Only this location (repeatable; default: every location of the fleet).
+    #[arg(long = "location", value_name = "LOCATION")]
+    pub locations: Vec<String>,
+
+    /// List this player's sessions on the fleet instead (player session,
+    /// status, game session, instance, address, age).
+    #[arg(long, value_name = "PLAYER_ID")]
+    pub player: Option<String>,
+
+    /// Only sessions with this status (repeatable). Game sessions: ACTIVE,
+    /// ACTIVATING, TERMINATING, TERMINATED, ERROR (default: ACTIVE and
+    /// ACTIVATING). With --player: RESERVED, ACTIVE, COMPLETED, TIMEDOUT
+    /// (default: all).
+    #[arg(long = "status", value_name = "STATUS")]
+    pub statuses: Vec<String>,
+
+    /// Ignore cached fleet metadata and ask GameLift again.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Fleet: a fleet ID or ARN, an alias ID or ARN, or a fleet or alias name.
+    #[arg(value_name = "FLEET")]
+    pub fleet: String,
+
+    /// A game session ID or ARN, a player session ID (psess-…), or
+    /// player:<PlayerId> (that player's most recent game session on the fleet).
+    #[arg(value_name = "GAME_SESSION")]
+    pub session: String,
+
+    /// Unpack into DIR, which must not exist yet (default:
+    /// ./<game-session-id>-logs).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
 
     /// Ignore cached fleet metadata and ask GameLift again.
     #[arg(long)]

@@ -36,6 +36,8 @@ pub enum Error {
     BucketKeys(Box<BucketKeyError>),
     #[error(transparent)]
     Upload(#[from] UploadError),
+    #[error(transparent)]
+    Sessions(#[from] crate::sessions::SessionsError),
     /// A signal ended the run before or during the session; everything was
     /// cleaned up. Exits 128 + the signal number, as a shell would report it.
     #[error("interrupted by {name}; cleaned up")]
@@ -99,6 +101,9 @@ impl Error {
             Error::Agent(e) => e.exit_code(),
             Error::BucketKeys(e) => e.exit_code(),
             Error::Upload(e) => e.exit_code(),
+            Error::Sessions(crate::sessions::SessionsError::Resolve(e)) => e.exit_code(),
+            Error::Sessions(crate::sessions::SessionsError::Aws(e)) => e.exit_code(),
+            Error::Sessions(e) => e.exit_code().unwrap_or(code::SOFTWARE),
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,

@@ -18,6 +18,7 @@ mod obtain;
 mod output;
 mod ports;
 mod resolve;
+mod sessions;
 mod signals;
 mod upload;
 #[cfg(windows)]
@@ -46,6 +47,8 @@ fn main() -> ExitCode {
             Command::Connect(args) => commands::connect::run(&cli.global, args).await,
             Command::Fleets(args) => commands::fleets::run(&cli.global, args).await,
             Command::Instances(args) => commands::instances::run(&cli.global, args).await,
+            Command::Sessions(args) => commands::sessions::run(&cli.global, args).await,
+            Command::Logs(args) => commands::logs::run(&cli.global, args).await,
             Command::Ports(args) => commands::ports::run(&cli.global, args).await,
             Command::Cp(args) => commands::cp::run(&cli.global, args).await,
             Command::Run(args) => commands::run::run(&cli.global, args).await,

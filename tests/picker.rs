@@ -96,13 +96,19 @@ struct PickerRun {
 
 impl PickerRun {
     fn start(w: &World) -> PickerRun {
+        PickerRun::start_with(w, sample::LINUX_SDK5_FLEET, |screen| {
+            screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
+        })
+    }
+
+    /// `connect <ARGS> --print` (ARGS: words without quotes), until `ready`.
+    fn start_with(w: &World, args: &str, ready: impl FnMut(&str) -> bool) -> PickerRun {
         let tmux = Tmux::start(&w.cmd());
         let stdout = w.dir.path().join("stdout");
         let rc = w.dir.path().join("rc");
         let script = format!(
-            "'{bin}' connect {fleet} --print > '{out}'; echo $? > '{rc}'",
+            "'{bin}' connect {args} --print > '{out}'; echo $? > '{rc}'",
             bin = env!("CARGO_BIN_EXE_gamelift-access"),
-            fleet = sample::LINUX_SDK5_FLEET,
             out = stdout.display(),
             rc = rc.display(),
         );
@@ -121,9 +127,7 @@ impl PickerRun {
             "-c",
             &script,
         ]);
-        wait_for("the picker", &tmux, |screen| {
-            screen.contains("Instance of") && screen.contains(sample::LINUX_SDK5_REMOTE_INSTANCE)
-        });
+        wait_for("the picker", &tmux, ready);
         PickerRun { tmux, stdout, rc }
     }
 
@@ -177,4 +181,28 @@ fn ctrl_c_in_the_picker_cancels_without_asking_for_access() {
         "{screen}"
     );
     assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
+}
+
+#[test]
+fn a_player_in_several_game_sessions_is_picked_on_a_terminal() {
+    let w = World::without_sshd();
+    let args = format!("{} player:{}", sample::LINUX_SDK4_FLEET, sample::BUSY_PLAYER);
+    let run = PickerRun::start_with(&w, &args, |screen| {
+        screen.contains("Game session of player") && sample::BUSY_PLAYER_SESSIONS.iter().all(|p| screen.contains(p))
+    });
+    let screen = run.tmux.screen();
+    assert!(
+        screen.contains("RESERVED") && screen.contains("127.0.0.1:7779"),
+        "{screen}"
+    );
+    run.keys(&["Down", "Enter"]);
+    assert_eq!(run.exit_code(), "0", "{}", run.tmux.screen());
+    // The second row: the RESERVED seat, in the second game session.
+    let asked: Vec<String> = w
+        .emulator
+        .calls_to("DescribeGameSessions")
+        .iter()
+        .filter_map(|c| c.body["GameSessionId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(asked, [sample::LINUX_SDK4_SECOND_GAME_SESSION]);
 }

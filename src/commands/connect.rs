@@ -348,13 +348,13 @@ async fn connect_ssm(
     args: &ConnectArgs,
     signals: &mut Signals,
 ) -> Result<u8> {
-    if !args.remote_command.is_empty() {
+    let forward = ssm_forward(target, args)?;
+    if !args.remote_command.is_empty() && forward.is_some() {
         return Err(Error::Usage(
-            "a remote command after `--` needs ssh; SSM sessions (server SDK 5 and container fleets) are interactive"
+            "--forward and a remote command after `--` do not go together on SSM: a session either forwards a port or runs a command"
                 .into(),
         ));
     }
-    let forward = ssm_forward(target, args)?;
     // Both paths end in the plugin: without it, fail before asking for credentials.
     let plugin = launch::find("session-manager-plugin", launch::ssm::INSTALL_HINT);
     let aws = which::which("aws").ok();
@@ -453,6 +453,15 @@ fn ssm_forward(target: &Target, args: &ConnectArgs) -> Result<Option<Forward>> {
 /// `--container NAME` opens a shell inside that container; without it, a
 /// container fleet's session goes to the instance, and we say what runs there.
 fn session_params(access: &SsmAccess, args: &ConnectArgs) -> Result<SessionParams> {
+    // A command after `--` runs through AWS-StartNonInteractiveCommand, as `run` does.
+    if !args.remote_command.is_empty() {
+        let container = args
+            .container
+            .as_deref()
+            .map(|name| access.container(name))
+            .transpose()?;
+        return Ok(SessionParams::command(&access.target, &args.remote_command, container));
+    }
     match &args.container {
         Some(name) => Ok(SessionParams::container_shell(&access.target, access.container(name)?)),
         None => {

@@ -120,6 +120,27 @@ impl SessionParams {
         }
     }
 
+    /// One command, not a shell: AWS-StartNonInteractiveCommand with the
+    /// words joined by spaces, as ssh joins a remote command (and as `run`
+    /// sends it). In a container: `sudo docker exec <runtime id> sh -c …`.
+    pub fn command(target: &str, command: &[String], container: Option<&Container>) -> Self {
+        let line = command.join(" ");
+        let line = match container {
+            Some(c) => format!(
+                "sudo docker exec {} sh -c {}",
+                c.runtime_id,
+                shlex::try_quote(&line)
+                    .map_or_else(|_| format!("'{}'", line.replace('\'', "'\\''")), |q| q.into_owned())
+            ),
+            None => line,
+        };
+        Self {
+            target: target.to_owned(),
+            document_name: Some("AWS-StartNonInteractiveCommand".to_owned()),
+            parameters: BTreeMap::from([("command".to_owned(), vec![line])]),
+        }
+    }
+
     /// The request as JSON, the form session-manager-plugin takes on argv.
     pub fn to_json(&self) -> serde_json::Value {
         let mut json = serde_json::json!({ "Target": self.target });

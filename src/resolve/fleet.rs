@@ -123,83 +123,119 @@ pub async fn list_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> 
 /// DescribeFleetAttributes, DescribeBuild (for the server SDK version) and
 /// DescribeFleetLocationAttributes: everything `connect` needs to know.
 pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, ResolveError> {
-    let container = fleet_id.starts_with("containerfleet-");
-    let out = gl
-        .client
-        .describe_fleet_attributes()
-        .fleet_ids(fleet_id)
-        .send()
-        .await
-        .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
-    // Fleets that don't exist are left out of the answer rather than refused.
-    let attrs = out.fleet_attributes().iter().find(|f| f.fleet_id() == Some(fleet_id));
-    let Some(attrs) = attrs else {
-        if !container {
-            return Err(crate::aws::AwsError::NotFound {
-                op: "DescribeFleetAttributes",
-                region: gl.region.clone(),
-                message: format!("no fleet {fleet_id}"),
-            }
-            .into());
-        }
-        // Container fleets are described by their own API; what we need follows from the ID.
-        let locations = locations(gl, fleet_id).await?;
-        return Ok(FleetInfo {
-            fleet_id: fleet_id.to_owned(),
-            name: String::new(),
+    let mut found = describe_many(gl, &[fleet_id.to_owned()]).await?;
+    match found.pop() {
+        Some(info) => Ok(info),
+        None => Err(crate::aws::AwsError::NotFound {
+            op: "DescribeFleetAttributes",
             region: gl.region.clone(),
-            status: String::new(),
-            compute: ComputeType::Container,
-            os: None,
-            sdk: Some(Sdk::V5),
-            server_sdk_version: None,
-            locations,
-            instance_type: None,
-        });
-    };
+            message: format!("no fleet {fleet_id}"),
+        }
+        .into()),
+    }
+}
 
-    let compute = if container {
-        ComputeType::Container
-    } else {
-        match attrs.compute_type() {
-            Some(SdkComputeType::Anywhere) => ComputeType::Anywhere,
-            Some(other) if other.as_str() == "CONTAINER" => ComputeType::Container,
-            _ => ComputeType::Ec2,
-        }
-    };
-    let server_sdk_version = match attrs.build_id() {
-        Some(build_id) if compute == ComputeType::Ec2 => {
-            let build = gl
-                .client
-                .describe_build()
-                .build_id(build_id)
-                .send()
-                .await
-                .map_err(|e| gl.classify("DescribeBuild", e))?;
-            build
-                .build_value()
-                .and_then(|b| b.server_sdk_version())
-                .map(str::to_owned)
-        }
-        _ => None,
-    };
-    let sdk = match compute {
-        ComputeType::Container => Some(Sdk::V5),
-        _ => server_sdk_version.as_deref().and_then(sdk_generation),
-    };
-    let locations = locations(gl, fleet_id).await?;
-    Ok(FleetInfo {
-        fleet_id: fleet_id.to_owned(),
-        name: attrs.name().unwrap_or_default().to_owned(),
-        region: gl.region.clone(),
-        status: attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        compute,
-        os: attrs.operating_system().map(|o| o.as_str().to_owned()),
-        sdk,
-        server_sdk_version,
-        locations,
-        instance_type: attrs.instance_type().map(|t| t.as_str().to_owned()),
-    })
+/// [`describe`] for many fleets: DescribeFleetAttributes with up to 50 IDs
+/// a call, one DescribeBuild per distinct build, and the locations of each.
+/// Fleets that do not exist are left out; container fleets, which
+/// DescribeFleetAttributes may not know, are described from their ID.
+pub async fn describe_many(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<FleetInfo>, ResolveError> {
+    let mut attributes = Vec::with_capacity(fleet_ids.len());
+    for chunk in fleet_ids.chunks(50) {
+        let out = gl
+            .client
+            .describe_fleet_attributes()
+            .set_fleet_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
+        attributes.extend(out.fleet_attributes.unwrap_or_default());
+    }
+    let mut sdk_versions: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut fleets = Vec::with_capacity(fleet_ids.len());
+    for fleet_id in fleet_ids {
+        let container = fleet_id.starts_with("containerfleet-");
+        // Fleets that don't exist are left out of the answer rather than refused.
+        let Some(attrs) = attributes.iter().find(|f| f.fleet_id() == Some(fleet_id.as_str())) else {
+            if container {
+                // Container fleets are described by their own API; what we need follows from the ID.
+                fleets.push(FleetInfo {
+                    fleet_id: fleet_id.to_owned(),
+                    name: String::new(),
+                    region: gl.region.clone(),
+                    status: String::new(),
+                    compute: ComputeType::Container,
+                    os: None,
+                    sdk: Some(Sdk::V5),
+                    server_sdk_version: None,
+                    locations: locations(gl, fleet_id).await?,
+                    instance_type: None,
+                });
+            }
+            continue;
+        };
+        let compute = if container {
+            ComputeType::Container
+        } else {
+            match attrs.compute_type() {
+                Some(SdkComputeType::Anywhere) => ComputeType::Anywhere,
+                Some(other) if other.as_str() == "CONTAINER" => ComputeType::Container,
+                _ => ComputeType::Ec2,
+            }
+        };
+        let server_sdk_version = match attrs.build_id() {
+            Some(build_id) if compute == ComputeType::Ec2 => match sdk_versions.get(build_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let build = gl
+                        .client
+                        .describe_build()
+                        .build_id(build_id)
+                        .send()
+                        .await
+                        .map_err(|e| gl.classify("DescribeBuild", e))?;
+                    let version = build
+                        .build_value()
+                        .and_then(|b| b.server_sdk_version())
+                        .map(str::to_owned);
+                    sdk_versions.insert(build_id.to_owned(), version.clone());
+                    version
+                }
+            },
+            _ => None,
+        };
+        let sdk = match compute {
+            ComputeType::Container => Some(Sdk::V5),
+            _ => server_sdk_version.as_deref().and_then(sdk_generation),
+        };
+        fleets.push(FleetInfo {
+            fleet_id: fleet_id.to_owned(),
+            name: attrs.name().unwrap_or_default().to_owned(),
+            region: gl.region.clone(),
+            status: attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            compute,
+            os: attrs.operating_system().map(|o| o.as_str().to_owned()),
+            sdk,
+            server_sdk_version,
+            locations: locations(gl, fleet_id).await?,
+            instance_type: attrs.instance_type().map(|t| t.as_str().to_owned()),
+        });
+    }
+    Ok(fleets)
+}
+
+/// ListContainerFleets: the region's container fleet IDs.
+pub async fn list_container_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> {
+    let fleets = gl
+        .client
+        .list_container_fleets()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| gl.classify("ListContainerFleets", e))?;
+    Ok(fleets.iter().filter_map(|f| f.fleet_id().map(str::to_owned)).collect())
 }
 
 /// The fleet's locations, home region first.

@@ -129,6 +129,14 @@ pub async fn find(
             .await
         }
         Some(InstanceRef::GameSession(session)) => by_game_session(gl, fleet, session).await,
+        Some(InstanceRef::PlayerSession(id)) => {
+            let session = super::players::game_session_of_player_session(gl, fleet, id).await?;
+            by_game_session(gl, fleet, &session).await
+        }
+        Some(InstanceRef::Player(player)) => {
+            let session = super::players::game_session_of_player(gl, fleet, player, interactive).await?;
+            by_game_session(gl, fleet, &session).await
+        }
         None => pick(gl, fleet, interactive).await,
     }
 }
@@ -181,7 +189,11 @@ async fn by_address(
 
 /// DescribeGameSessions, then the instance or compute hosting the session:
 /// the reference an on-call engineer usually has in hand.
-async fn by_game_session(gl: &GameLift, fleet: &FleetInfo, session: &str) -> Result<(String, String), ResolveError> {
+pub(super) async fn by_game_session(
+    gl: &GameLift,
+    fleet: &FleetInfo,
+    session: &str,
+) -> Result<(String, String), ResolveError> {
     let arn = if session.starts_with("arn:") {
         session.to_owned()
     } else {
@@ -256,6 +268,12 @@ async fn pick(gl: &GameLift, fleet: &FleetInfo, interactive: bool) -> Result<(St
         fleet.fleet_id,
         if fleet.name.is_empty() { "-" } else { &fleet.name }
     );
+    let index = select(prompt, lines).await?;
+    Ok((active[index].id.clone(), active[index].location.clone()))
+}
+
+/// A picker on the terminal over `lines`; the index chosen.
+pub(super) async fn select(prompt: String, lines: Vec<String>) -> Result<usize, ResolveError> {
     let chosen = tokio::task::spawn_blocking(move || {
         dialoguer::Select::new()
             .with_prompt(prompt)
@@ -271,6 +289,5 @@ async fn pick(gl: &GameLift, fleet: &FleetInfo, interactive: bool) -> Result<(St
         Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => None,
         Err(e) => return Err(ResolveError::Mismatch(format!("the picker failed: {e}"))),
     };
-    let index = chosen.ok_or(ResolveError::Cancelled)?;
-    Ok((active[index].id.clone(), active[index].location.clone()))
+    chosen.ok_or(ResolveError::Cancelled)
 }

@@ -7,6 +7,7 @@
 mod cache;
 mod fleet;
 mod instance;
+mod players;
 mod refs;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use crate::aws::{AwsError, GameLift};
 use cache::FleetCache;
 
 pub use instance::InstanceSummary;
+pub use players::{PlayerSessionSummary, address, short_game_session};
 pub use refs::{FleetRef, InstanceRef, RefError, RemoteHost, parse_host};
 
 /// What runs a fleet's game servers, which decides how we get in.
@@ -172,15 +174,47 @@ impl<'a> Resolver<'a> {
         fleet::check_usable(fleet)
     }
 
-    /// Every fleet ID in the region.
-    pub async fn fleet_ids(&self) -> Result<Vec<String>, ResolveError> {
-        fleet::list_fleet_ids(self.gl).await
+    /// Every fleet of the region, container fleets included (ListFleets
+    /// and ListContainerFleets), described with DescribeFleetAttributes
+    /// called for up to 50 fleets at a time; cached ones come from the cache.
+    pub async fn all_fleets(&self) -> Result<Vec<FleetInfo>, ResolveError> {
+        let mut ids = fleet::list_fleet_ids(self.gl).await?;
+        for id in fleet::list_container_fleet_ids(self.gl).await? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let mut known = Vec::with_capacity(ids.len());
+        let mut missing = vec![];
+        for id in &ids {
+            match (!self.refresh).then(|| self.cache.get(&self.gl.region, id)).flatten() {
+                Some(info) => known.push(info),
+                None => missing.push(id.clone()),
+            }
+        }
+        for info in fleet::describe_many(self.gl, &missing).await? {
+            self.cache.put(&info);
+            known.push(info);
+        }
+        // In ListFleets' order, as before.
+        known.sort_by_key(|f| ids.iter().position(|id| *id == f.fleet_id));
+        Ok(known)
     }
 
     /// Every instance (EC2) or compute (containers) of the fleet, across
     /// all its locations.
     pub async fn instances(&self, fleet: &FleetInfo) -> Result<Vec<InstanceSummary>, ResolveError> {
         instance::list(self.gl, fleet).await
+    }
+
+    /// A player session, by ID (DescribePlayerSessions).
+    pub async fn player_session(&self, player_session_id: &str) -> Result<PlayerSessionSummary, ResolveError> {
+        players::by_id(self.gl, player_session_id).await
+    }
+
+    /// Every player session of a player in the region, any fleet, any status.
+    pub async fn player_sessions(&self, player_id: &str) -> Result<Vec<PlayerSessionSummary>, ResolveError> {
+        players::by_player(self.gl, player_id).await
     }
 
     /// Picks the instance and the access path. `sdk` overrides detection;

@@ -10,7 +10,8 @@ const FLEET_FORMS: &str = "a fleet ID (fleet-1a2b3c4d-…, containerfleet-…), 
 (arn:aws:gamelift:us-west-2:123456789012:fleet/fleet-…), an alias ID (alias-…) or ARN, \
 or a fleet or alias name";
 const INSTANCE_FORMS: &str = "an instance ID (i-0123456789abcdef0), a compute name, an IP address, \
-a DNS name, or a game session ID or ARN (arn:aws:gamelift:…::gamesession/fleet-…/…)";
+a DNS name, a game session ID or ARN (arn:aws:gamelift:…::gamesession/fleet-…/…), \
+a player session ID (psess-…) or a player (player:<PlayerId>)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefError {
@@ -101,11 +102,31 @@ pub enum InstanceRef {
     Dns(String),
     /// A game session: its full ARN, or the ID part after the fleet ID.
     GameSession(String),
+    /// A player session ID, `psess-…`: the game session it is in.
+    PlayerSession(String),
+    /// `player:<PlayerId>`: the game session the player is in now.
+    Player(String),
 }
 
 impl InstanceRef {
     pub fn parse(s: &str) -> Result<Self, RefError> {
         let malformed = || RefError::MalformedInstance(s.to_owned());
+        // Player IDs are free text (1 to 1024 characters), hence the prefix.
+        if let Some(player) = s.strip_prefix(PLAYER_PREFIX) {
+            return if !player.is_empty() && player.chars().count() <= 1024 && !player.chars().any(char::is_control) {
+                Ok(InstanceRef::Player(player.to_owned()))
+            } else {
+                Err(malformed())
+            };
+        }
+        // GameLift's PlayerSessionId pattern, `^psess-\S+`; never a compute name.
+        if s.starts_with("psess-") {
+            return if s.len() > "psess-".len() && s.len() <= 1024 && !s.chars().any(char::is_whitespace) {
+                Ok(InstanceRef::PlayerSession(s.to_owned()))
+            } else {
+                Err(malformed())
+            };
+        }
         if s.starts_with("i-") {
             return if is_instance_id(s) {
                 Ok(InstanceRef::Id(s.to_owned()))
@@ -149,6 +170,9 @@ impl InstanceRef {
         }
     }
 }
+
+/// The prefix of a player reference, `player:<PlayerId>`.
+pub const PLAYER_PREFIX: &str = "player:";
 
 /// The host-name form of an instance: `<instance>.<fleet>.gamelift`, as
 /// `cp`'s remote paths (`<host>:<path>`) and ssh-config's `Host *.gamelift`
@@ -342,6 +366,24 @@ mod tests {
             InstanceRef::parse("gsess-abc").unwrap(),
             InstanceRef::GameSession("gsess-abc".into())
         );
+    }
+
+    #[test]
+    fn player_references_are_never_compute_names() {
+        let psess = "psess-7f3a9c1e-0001-4aaa-8bbb-cccccccccccc";
+        assert_eq!(
+            InstanceRef::parse(psess).unwrap(),
+            InstanceRef::PlayerSession(psess.into())
+        );
+        assert_eq!(
+            InstanceRef::parse("player:7f3a 9c/1e:x").unwrap(),
+            InstanceRef::Player("7f3a 9c/1e:x".into())
+        );
+        for bad in ["psess-", "psess-a b", "player:", "player:a\nb"] {
+            assert!(InstanceRef::parse(bad).is_err(), "{bad:?}");
+        }
+        let host = parse_host(&format!("{psess}.{ID}.gamelift")).unwrap().unwrap();
+        assert_eq!(host.instance, InstanceRef::PlayerSession(psess.into()));
     }
 
     #[test]
