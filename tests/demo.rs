@@ -14,6 +14,29 @@ fn the_demo_connects_and_leaves_nothing_behind() {
     assert_eq!(code(out.status), 0, "{stderr}");
     assert_eq!(text(&out.stdout), "demo-reached-the-instance\n");
     assert!(stderr.contains("GetInstanceAccess (200)"), "{stderr}");
+    // From a player to their server: the player's sessions are listed, the
+    // ended session's logs unpacked, and connect followed `player:<id>`.
+    let sample_player_session = gamelift_emulator::fixture::sample::PLAYER_SESSION;
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(sample_player_session) && l.contains("ACTIVE")),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("logs/server.log") && l.ends_with(" bytes")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("GetGameSessionLogUrl (200)"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "connect {} player:",
+            gamelift_emulator::fixture::sample::LINUX_SDK4_FLEET
+        )),
+        "{stderr}"
+    );
     // The build upload step ran (CI installs moto_server, so it must):
     // `build upload --wait` sent bytes and saw the build turn READY, which
     // the emulator does only once the object in S3 is a valid zip, and

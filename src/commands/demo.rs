@@ -4,7 +4,9 @@
 //! server SDK 4 Linux instance. With `moto_server` installed the emulator
 //! also gets its S3 front, and the demo first ships a small generated build
 //! with the real `build upload --wait` and lists it with `builds`. Then it
-//! runs the real `connect` against the instance. Every step is this same
+//! follows a player to their server: `sessions --player` lists where the
+//! player is, `logs` unpacks the logs of a game session that ended on that
+//! instance, and the real `connect … player:<id>` lands on it. Every step is this same
 //! binary, as a child, with throwaway credentials.
 
 /// The demo's instance is a local OpenSSH sshd, which Windows does not run
@@ -134,8 +136,6 @@ mod unix {
         work: &std::path::Path,
         signals: &mut Signals,
     ) -> Result<Option<launch::Outcome>> {
-        use std::os::fd::AsFd;
-
         let s3 = emulator.s3_endpoint();
         let build_dir = work.join("build");
         write_demo_build(&build_dir).map_err(|e| Error::Other(format!("cannot write the demo build: {e}")))?;
@@ -163,10 +163,54 @@ mod unix {
             "demo: S3 front on {}, over moto_server",
             s3.as_deref().unwrap_or_default()
         );
-        for step in &steps {
+        run_steps(&steps, work, s3.as_deref(), signals).await
+    }
+
+    /// A player reported lag: find their game session, and read the logs
+    /// of the session that ended on the same instance before it (connect
+    /// then follows `player:<id>` to the instance).
+    async fn player_steps(
+        global: &GlobalArgs,
+        emulator: &Emulator,
+        work: &std::path::Path,
+        signals: &mut Signals,
+    ) -> Result<Option<launch::Outcome>> {
+        let logs_dir = work.join("logs").to_string_lossy().into_owned();
+        let steps = [
+            this_program(
+                global,
+                emulator,
+                &["sessions", sample::LINUX_SDK4_FLEET, "--player", sample::PLAYER],
+            )?,
+            this_program(
+                global,
+                emulator,
+                &[
+                    "logs",
+                    sample::LINUX_SDK4_FLEET,
+                    sample::PLAYER_ENDED_SESSION,
+                    "--out",
+                    &logs_dir,
+                ],
+            )?,
+        ];
+        run_steps(&steps, work, None, signals).await
+    }
+
+    /// Runs each step in turn, its stdout on stderr with the narration;
+    /// `Ok(Some(outcome))` for the first that fails or is interrupted.
+    async fn run_steps(
+        steps: &[ClientCommand],
+        work: &std::path::Path,
+        s3: Option<&str>,
+        signals: &mut Signals,
+    ) -> Result<Option<launch::Outcome>> {
+        use std::os::fd::AsFd;
+
+        for step in steps {
             eprintln!("demo: running {}", step.display());
             let outcome = launch::run_with(step, signals, |cmd| {
-                demo_env(cmd, work, s3.as_deref());
+                demo_env(cmd, work, s3);
                 if let Ok(stderr) = std::io::stderr().as_fd().try_clone_to_owned() {
                     cmd.stdout(std::process::Stdio::from(stderr));
                 }
@@ -224,12 +268,8 @@ mod unix {
         } else {
             args.remote_command
         };
-        let mut connect_args = vec![
-            "connect",
-            sample::LINUX_SDK4_FLEET,
-            sample::LINUX_SDK4_INSTANCE,
-            "--port",
-        ];
+        let player = format!("player:{}", sample::PLAYER);
+        let mut connect_args = vec!["connect", sample::LINUX_SDK4_FLEET, &player, "--port"];
         let port = sshd.port().to_string();
         connect_args.push(&port);
         let mut connect = this_program(global, &emulator, &connect_args)?;
@@ -256,6 +296,14 @@ mod unix {
                     };
                 }
             }
+        }
+        if let Some(outcome) = player_steps(global, &emulator, work.path(), &mut signals).await? {
+            drop(sshd);
+            drop(emulator);
+            return match outcome.interrupted {
+                Some(sig) => Err(sig.into()),
+                None => Ok(outcome.code),
+            };
         }
         eprintln!("demo: running {}", connect.display());
         if interactive {
