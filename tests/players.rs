@@ -321,8 +321,19 @@ fn logs(w: &World, reference: &str, extra: &[&str]) -> std::process::Output {
 fn logs_unpacks_the_stored_archive_byte_for_byte() {
     let w = World::without_sshd();
     let out_dir = w.dir.path().join("ended");
-    let out = logs(&w, sample::ENDED_GAME_SESSION, &["--out", out_dir.to_str().unwrap()]);
+    let out = logs(
+        &w,
+        sample::ENDED_GAME_SESSION,
+        &["--out", out_dir.to_str().unwrap(), "--debug"],
+    );
     assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    // The pre-signed URL is a credential: not even --debug shows it.
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("GetGameSessionLogUrl"), "--debug shows the calls");
+    assert!(
+        !all.contains("X-Amz-Signature") && !all.contains("/game-session-logs/"),
+        "{all}"
+    );
     for (path, contents) in sample::ENDED_GAME_SESSION_LOGS {
         assert_eq!(
             std::fs::read(out_dir.join(path)).unwrap(),
@@ -415,4 +426,45 @@ fn logs_explains_an_active_session_an_old_one_and_an_expired_url() {
     let err = text(&out.stderr);
     assert!(err.contains("403") && err.contains("expired"), "{err}");
     assert!(!err.contains("X-Amz-Signature"), "the URL is a credential: {err}");
+}
+
+#[test]
+fn run_and_cp_take_a_player_session_too() {
+    let w = World::with_sshd();
+    let port = w.port().to_string();
+    let mut cmd = w.cmd();
+    cmd.args([
+        "run",
+        FLEET,
+        "--instance",
+        sample::PLAYER_SESSION,
+        "--port",
+        &port,
+        "--",
+        "echo",
+        "ran-there",
+    ]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ran-there"), "{}", text(&out.stdout));
+
+    // The "instance" is this machine: copy a file from it by player session.
+    let source = w.dir.path().join("on-the-instance.txt");
+    std::fs::write(&source, "from the player's server\n").unwrap();
+    let copy = w.dir.path().join("copied.txt");
+    let mut cmd = w.cmd();
+    cmd.args(["cp", "--port", &port])
+        .arg(format!(
+            "{}.{FLEET}.gamelift:{}",
+            sample::PLAYER_SESSION,
+            source.display()
+        ))
+        .arg(&copy);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "from the player's server\n");
+
+    let access = w.emulator.calls_to("GetInstanceAccess");
+    assert_eq!(access.len(), 2);
+    assert!(access.iter().all(|c| c.body["InstanceId"] == INSTANCE));
 }
