@@ -167,7 +167,8 @@ pub struct ConnectArgs {
     pub fleet: String,
 
     /// Instance: an instance ID, a compute name, an IP address or DNS name,
-    /// or a game session ID or ARN. Omitted: pick from a list (on a terminal).
+    /// a game session ID or ARN, a player session ID (psess-…) or
+    /// player:<PlayerId>. Omitted: pick from a list (on a terminal).
     #[arg(value_name = "INSTANCE")]
     pub instance: Option<String>,
 
@@ -255,7 +256,9 @@ pub struct ConnectArgs {
     pub no_agent: bool,
 
     /// After `--`: for ssh, the command to run on the instance, exactly as
-    /// ssh takes it; for RDP, arguments for the RDP client, as-is.
+    /// ssh takes it; for SSM, a command run through
+    /// AWS-StartNonInteractiveCommand; for RDP, arguments for the RDP
+    /// client, as-is.
     #[arg(last = true, value_name = "ARGS")]
     pub remote_command: Vec<String>,
 }
