@@ -341,17 +341,29 @@ fn options_that_do_not_fit_the_instance_are_refused_before_any_secret_is_fetched
     }
     assert!(w.emulator.calls_to("GetInstanceAccess").is_empty());
 
+    // An SSM session runs a command or forwards a port, not both.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cmd = w.cmd();
     cmd.args([
         "connect",
         gamelift_emulator::fixture::sample::LINUX_SDK5_FLEET,
         "i-0a1b2c3d4e5f60718",
+        "--forward",
+        &format!("{free}:localhost:80"),
         "--",
         "uptime",
     ]);
     let out = run(cmd);
     assert_eq!(code(out.status), 64, "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("SSM sessions"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("do not go together on SSM"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
 }
 
