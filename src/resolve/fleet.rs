@@ -136,6 +136,7 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
     let Some(attrs) = attrs else {
         if !container {
             return Err(crate::aws::AwsError::NotFound {
+                service: crate::aws::Service::GameLift,
                 op: "DescribeFleetAttributes",
                 region: gl.region.clone(),
                 message: format!("no fleet {fleet_id}"),

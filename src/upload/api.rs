@@ -82,6 +82,7 @@ fn build_info(b: &aws_sdk_gamelift::types::Build) -> BuildInfo {
 
 fn bad(op: &'static str, gl: &GameLift, what: &str) -> AwsError {
     AwsError::BadResponse {
+        service: crate::aws::Service::GameLift,
         op,
         endpoint: gl.endpoint(),
         detail: format!("the answer has no {what}"),
