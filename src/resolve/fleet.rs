@@ -203,6 +203,29 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
     })
 }
 
+/// DescribeFleetAttributes for the status alone: never cached, asked each
+/// time it matters. Container fleets it does not describe have none (`""`).
+pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveError> {
+    let out = gl
+        .client
+        .describe_fleet_attributes()
+        .fleet_ids(fleet_id)
+        .send()
+        .await
+        .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
+    match out.fleet_attributes().iter().find(|f| f.fleet_id() == Some(fleet_id)) {
+        Some(attrs) => Ok(attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        None if fleet_id.starts_with("containerfleet-") => Ok(String::new()),
+        None => Err(crate::aws::AwsError::NotFound {
+            service: crate::aws::Service::GameLift,
+            op: "DescribeFleetAttributes",
+            region: gl.region.clone(),
+            message: format!("no fleet {fleet_id}"),
+        }
+        .into()),
+    }
+}
+
 /// The fleet's locations, home region first.
 async fn locations(gl: &GameLift, fleet_id: &str) -> Result<Vec<String>, ResolveError> {
     let pages = gl
