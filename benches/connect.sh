@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: how long `connect` takes from start to the moment the client
 # would launch, against the GameLift emulator on 127.0.0.1.
-#   - warm: fleet metadata cached, so one GameLift call (GetInstanceAccess);
+#   - warm: fleet metadata cached, so two GameLift calls: the status
+#     (DescribeFleetAttributes, never cached) and DescribeInstances, the
+#     instance's address for --print's dry run (a real run calls
+#     GetInstanceAccess there instead);
 #   - cold: --refresh, so DescribeFleetAttributes, DescribeBuild and
 #     DescribeFleetLocationAttributes first (four calls).
 # `--print` stops where ssh would start, so ssh's own time is left out.
@@ -55,7 +58,7 @@ export XDG_RUNTIME_DIR="$work/xdg/runtime" XDG_DATA_HOME="$work/xdg/data" XDG_CA
 connect="target/release/gamelift-access connect $fleet $instance --print"
 $connect > /dev/null 2>&1   # fill the cache
 hyperfine --warmup 3 --shell=none "$@" \
-    -n "warm (1 call)" "$connect" \
+    -n "warm (2 calls)" "$connect" \
     -n "cold (--refresh, 4 calls)" "$connect --refresh"
 
 # The instance: a real sshd on a free port, trusting the key.

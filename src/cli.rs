@@ -529,7 +529,8 @@ pub struct InstancesArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Command to run on the demo instance, after `--` (default: an
-    /// interactive shell on a terminal, `id; uname -a` otherwise).
+    /// interactive shell on a terminal; otherwise one `echo` saying which
+    /// host and user it reached, over ssh with a key from GetInstanceAccess).
     #[arg(last = true, value_name = "REMOTE COMMAND")]
     pub remote_command: Vec<String>,
 }
