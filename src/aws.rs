@@ -258,12 +258,21 @@ pub async fn load_sdk_config(
     Ok((sdk_config, region))
 }
 
-/// Where and as whom GameLift calls go.
+/// Where and as whom GameLift calls go. The SDK client is built on the
+/// first call that needs one ([`GameLift::client`]): building it reads the
+/// AWS config and loads the root certificates, which costs more than a
+/// warm `connect` through the agent, which makes no call, spends in all.
 #[derive(Clone)]
 pub struct GameLift {
-    pub client: aws_sdk_gamelift::Client,
     pub region: String,
-    site: Site,
+    lazy: std::sync::Arc<LazyGameLift>,
+}
+
+struct LazyGameLift {
+    opts: AwsOptions,
+    /// Set when the region could only be known by loading the whole
+    /// configuration: then the client is built at once from it.
+    ready: tokio::sync::OnceCell<(aws_sdk_gamelift::Client, Site)>,
 }
 
 /// Where one service client's calls go, and the profile they go as: what
@@ -390,33 +399,67 @@ fn origin(uri: &str) -> String {
 }
 
 impl GameLift {
-    /// Builds a client from the AWS CLI-style options. `region` (a fleet ARN's
-    /// region) wins over `--region`, which wins over the profile/environment.
+    /// Where GameLift calls go, from the AWS CLI-style options. `region` (a
+    /// fleet ARN's region) wins over `--region`, which wins over
+    /// `AWS_REGION`/`AWS_DEFAULT_REGION` and the profile. With the region
+    /// known from those, nothing is loaded until the first call.
     pub async fn connect(opts: &AwsOptions, region: Option<&str>) -> Result<Self, AwsError> {
-        let (sdk_config, region) = load_sdk_config(opts, region).await?;
-        let mut config = aws_sdk_gamelift::config::Builder::from(&sdk_config);
-        if let Some(url) = &opts.endpoint_url {
-            config = config.endpoint_url(url);
-        }
-        let site = Site::new(
-            Service::GameLift,
-            &sdk_config,
-            &region,
-            opts.endpoint_url.as_deref(),
-            opts.profile.as_deref(),
-        );
-        config = config.interceptor(site.interceptor());
-        tracing::debug!(%region, profile = ?opts.profile, "GameLift client ready");
+        let env = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let known = region
+            .map(str::to_owned)
+            .or_else(|| opts.region.clone())
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"));
+        let lazy = LazyGameLift {
+            opts: opts.clone(),
+            ready: tokio::sync::OnceCell::new(),
+        };
+        let region = match known {
+            Some(region) => region,
+            None => {
+                // The profile (or IMDS) decides: load it all now.
+                let (sdk_config, region) = load_sdk_config(opts, None).await?;
+                let built = lazy.build(&sdk_config, &region);
+                lazy.ready.set(built).ok();
+                region
+            }
+        };
         Ok(Self {
-            client: aws_sdk_gamelift::Client::from_conf(config.build()),
             region,
-            site,
+            lazy: std::sync::Arc::new(lazy),
         })
+    }
+
+    /// The SDK client, built on first use.
+    pub async fn client(&self) -> &aws_sdk_gamelift::Client {
+        &self.ready().await.0
+    }
+
+    async fn ready(&self) -> &(aws_sdk_gamelift::Client, Site) {
+        self.lazy
+            .ready
+            .get_or_init(|| async {
+                // The region is known, so loading cannot fail for the want of one.
+                let sdk_config = match load_sdk_config(&self.lazy.opts, Some(&self.region)).await {
+                    Ok((sdk_config, _)) => sdk_config,
+                    Err(e) => unreachable!("the region is set, yet: {e}"),
+                };
+                self.lazy.build(&sdk_config, &self.region)
+            })
+            .await
     }
 
     /// The endpoint GameLift calls went to (or will go to), for messages.
     pub fn endpoint(&self) -> String {
-        self.site.endpoint()
+        match self.lazy.ready.get() {
+            Some((_, site)) => site.endpoint(),
+            None => self
+                .lazy
+                .opts
+                .endpoint_url
+                .clone()
+                .unwrap_or_else(|| Service::GameLift.default_endpoint(&self.region)),
+        }
     }
 
     /// Turns an SDK error from a GameLift call into what the user should do
@@ -425,7 +468,40 @@ impl GameLift {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        self.site.classify(op, err)
+        match self.lazy.ready.get() {
+            Some((_, site)) => site.classify(op, err),
+            // Every call goes through client(), so this is not reached.
+            None => Site {
+                service: Service::GameLift,
+                region: self.region.clone(),
+                endpoint: CalledEndpoint {
+                    seen: Default::default(),
+                    fallback: self.endpoint(),
+                },
+                profile: self.lazy.opts.profile.clone(),
+            }
+            .classify(op, err),
+        }
+    }
+}
+
+impl LazyGameLift {
+    fn build(&self, sdk_config: &aws_config::SdkConfig, region: &str) -> (aws_sdk_gamelift::Client, Site) {
+        let opts = &self.opts;
+        let mut config = aws_sdk_gamelift::config::Builder::from(sdk_config);
+        if let Some(url) = &opts.endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        let site = Site::new(
+            Service::GameLift,
+            sdk_config,
+            region,
+            opts.endpoint_url.as_deref(),
+            opts.profile.as_deref(),
+        );
+        config = config.interceptor(site.interceptor());
+        tracing::debug!(%region, profile = ?opts.profile, "GameLift client ready");
+        (aws_sdk_gamelift::Client::from_conf(config.build()), site)
     }
 }
 

@@ -30,7 +30,8 @@ pub struct ComputePreview {
 pub async fn instance(gl: &GameLift, target: &Target) -> Result<InstancePreview, ObtainError> {
     const OP: &str = "DescribeInstances";
     let out = gl
-        .client
+        .client()
+        .await
         .describe_instances()
         .fleet_id(&target.fleet.fleet_id)
         .instance_id(&target.instance_id)
@@ -63,7 +64,8 @@ pub async fn instance(gl: &GameLift, target: &Target) -> Result<InstancePreview,
 pub async fn compute(gl: &GameLift, target: &Target) -> Result<ComputePreview, ObtainError> {
     const OP: &str = "DescribeCompute";
     let out = gl
-        .client
+        .client()
+        .await
         .describe_compute()
         .fleet_id(&target.fleet.fleet_id)
         .compute_name(&target.instance_id)

@@ -10,7 +10,7 @@ use crate::aws::GameLift;
 /// ResolveAlias: the fleet a SIMPLE alias routes to.
 pub async fn resolve_alias(gl: &GameLift, alias: &str) -> Result<String, ResolveError> {
     const OP: &str = "ResolveAlias";
-    match gl.client.resolve_alias().alias_id(alias).send().await {
+    match gl.client().await.resolve_alias().alias_id(alias).send().await {
         Ok(out) => out
             .fleet_id
             .ok_or_else(|| ResolveError::Mismatch(format!("{OP} returned no fleet for {alias}"))),
@@ -39,7 +39,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
     let mut found: BTreeMap<String, String> = BTreeMap::new();
 
     let aliases = gl
-        .client
+        .client()
+        .await
         .list_aliases()
         .name(name)
         .into_paginator()
@@ -72,7 +73,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
     let fleet_ids = list_fleet_ids(gl).await?;
     for chunk in fleet_ids.chunks(50) {
         let out = gl
-            .client
+            .client()
+            .await
             .describe_fleet_attributes()
             .set_fleet_ids(Some(chunk.to_vec()))
             .send()
@@ -110,7 +112,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
 
 /// ListFleets: every fleet ID in the region.
 pub async fn list_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> {
-    gl.client
+    gl.client()
+        .await
         .list_fleets()
         .into_paginator()
         .items()
@@ -125,7 +128,8 @@ pub async fn list_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> 
 pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, ResolveError> {
     let container = fleet_id.starts_with("containerfleet-");
     let out = gl
-        .client
+        .client()
+        .await
         .describe_fleet_attributes()
         .fleet_ids(fleet_id)
         .send()
@@ -171,7 +175,8 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
     let server_sdk_version = match attrs.build_id() {
         Some(build_id) if compute == ComputeType::Ec2 => {
             let build = gl
-                .client
+                .client()
+                .await
                 .describe_build()
                 .build_id(build_id)
                 .send()
@@ -207,7 +212,8 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
 /// time it matters. Container fleets it does not describe have none (`""`).
 pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_fleet_attributes()
         .fleet_ids(fleet_id)
         .send()
@@ -229,7 +235,8 @@ pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveErro
 /// The fleet's locations, home region first.
 async fn locations(gl: &GameLift, fleet_id: &str) -> Result<Vec<String>, ResolveError> {
     let pages = gl
-        .client
+        .client()
+        .await
         .describe_fleet_location_attributes()
         .fleet_id(fleet_id)
         .into_paginator()

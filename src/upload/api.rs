@@ -122,7 +122,8 @@ pub async fn create_build(
     new: &NewBuild,
 ) -> Result<(BuildInfo, UploadCredentials, StorageLocation), AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .create_build()
         .name(&new.name)
         .version(&new.version)
@@ -147,7 +148,8 @@ pub async fn request_upload_credentials(
     build: &str,
 ) -> Result<(UploadCredentials, StorageLocation), AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .request_upload_credentials()
         .build_id(build)
         .send()
@@ -164,7 +166,8 @@ pub async fn request_upload_credentials(
 /// DescribeBuild.
 pub async fn describe_build(gl: &GameLift, build: &str) -> Result<BuildInfo, AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_build()
         .build_id(build)
         .send()
@@ -181,7 +184,8 @@ pub async fn list_builds(gl: &GameLift) -> Result<Vec<BuildInfo>, AwsError> {
     let mut next: Option<String> = None;
     loop {
         let out = gl
-            .client
+            .client()
+            .await
             .list_builds()
             .set_next_token(next.take())
             .send()
