@@ -546,7 +546,7 @@ pub struct BucketKeyArgs {
 pub enum ExportFormat {
     /// `export AWS_ACCESS_KEY_ID=…` lines for `eval`.
     Env,
-    /// `{"AccessKeyId": …, "SecretAccessKey": …, "Region": …}`.
+    /// `{"access_key_id": …, "secret_access_key": …, "region": …}`.
     Json,
 }
 
