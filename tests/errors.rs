@@ -378,3 +378,52 @@ fn no_failure_shows_sdk_debug_output() {
         eprintln!("{what}: {err}");
     }
 }
+
+#[test]
+fn close_stale_failures_exit_with_the_aws_codes_and_keep_the_entry() {
+    let w = World::without_sshd();
+    // A permission a run that no longer exists left open.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let dir = w.dir.path().join("state/gamelift-access");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = dir.join("open-ports.json");
+    let entry = serde_json::json!({"opened": [{
+        "id": "stale-1", "fleet_id": FLEET, "region": REGION, "location": REGION,
+        "permission": {"from_port": 22, "to_port": 22, "ip_range": "198.51.100.10/32", "protocol": "TCP"},
+        "opened_at": 1, "pid": pid, "borrowed": false,
+    }]});
+    std::fs::write(&ledger, entry.to_string()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::set_permissions(&ledger, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    // No credentials: 78 with the advice (was 70, "internal error").
+    let mut cmd = without_credentials(&w);
+    cmd.args(["ports", "close-stale"]);
+    let out = run(cmd);
+    let err = readable_error(&out);
+    assert_eq!(code(out.status), 78, "{err}");
+    assert!(
+        err.contains("198.51.100.10/32") && err.contains("kept in the ledger"),
+        "{err}"
+    );
+    assert!(err.contains("aws configure"), "{err}");
+
+    // GameLift unreachable: 69, naming the endpoint.
+    let dead = dead_endpoint();
+    let mut cmd = w.cmd();
+    cmd.env("AWS_ENDPOINT_URL_GAMELIFT", &dead)
+        .args(["ports", "close-stale"]);
+    let out = run(cmd);
+    let err = readable_error(&out);
+    assert_eq!(code(out.status), 69, "{err}");
+    assert!(err.contains(&dead), "{err}");
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&ledger).unwrap()).unwrap();
+    assert_eq!(
+        kept["opened"].as_array().unwrap().len(),
+        1,
+        "the entry stays for the next try"
+    );
+}
