@@ -70,6 +70,24 @@ impl GlobalArgs {
             connect_timeout: self.cli_connect_timeout,
         }
     }
+
+    /// `--profile`, `--region` and `--endpoint-url` as given, shell-quoted,
+    /// each with a leading space: for a command we print for the user to
+    /// run, which must reach the same account and endpoint when followed.
+    pub fn aws_flags(&self) -> String {
+        let mut flags = String::new();
+        for (flag, value) in [
+            ("--profile", &self.profile),
+            ("--region", &self.region),
+            ("--endpoint-url", &self.endpoint_url),
+        ] {
+            if let Some(value) = value {
+                let quoted = shlex::try_quote(value).map_or_else(|_| value.clone(), |q| q.into_owned());
+                flags.push_str(&format!(" {flag} {quoted}"));
+            }
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

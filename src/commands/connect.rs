@@ -91,8 +91,9 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
         && let Err(e) = opened.close(&gamelift).await
     {
         eprintln!(
-            "gamelift-access: could not close the port again: {e}
-  run `gamelift-access ports close-stale` to retry"
+            "gamelift-access: could not close the port again (it stays in the ledger: \
+             `gamelift-access{} ports close-stale` retries): {e}",
+            global.aws_flags()
         );
     }
     result
