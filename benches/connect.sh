@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: how long `connect` takes from start to the moment the client
 # would launch, against the GameLift emulator on 127.0.0.1.
-#   - warm: fleet metadata cached, so one GameLift call (GetInstanceAccess);
+#   - warm: fleet metadata cached, so two GameLift calls: the status
+#     (DescribeFleetAttributes, never cached) and DescribeInstances, the
+#     instance's address for --print's dry run (a real run calls
+#     GetInstanceAccess there instead);
 #   - cold: --refresh, so DescribeFleetAttributes, DescribeBuild and
 #     DescribeFleetLocationAttributes first (four calls).
 # `--print` stops where ssh would start, so ssh's own time is left out.
@@ -9,7 +12,9 @@
 # Then, end to end against a real sshd on 127.0.0.1 (remote command `true`):
 #   - floor: plain `ssh -i KEY` with the key already on disk, no API call;
 #   - agent: a warm `connect` through the agent (key and fleet metadata
-#     cached: zero GameLift calls), which runs the same ssh.
+#     cached: zero GameLift calls), which runs the same ssh;
+#   - and that warm connect up to the exec of ssh (ssh replaced by `true`),
+#     against `--version`: what our own start costs (target: at most 5 ms).
 #
 #   benches/connect.sh [extra hyperfine options]     (needs hyperfine: apt-get install hyperfine)
 set -euo pipefail
@@ -55,7 +60,7 @@ export XDG_RUNTIME_DIR="$work/xdg/runtime" XDG_DATA_HOME="$work/xdg/data" XDG_CA
 connect="target/release/gamelift-access connect $fleet $instance --print"
 $connect > /dev/null 2>&1   # fill the cache
 hyperfine --warmup 3 --shell=none "$@" \
-    -n "warm (1 call)" "$connect" \
+    -n "warm (2 calls)" "$connect" \
     -n "cold (--refresh, 4 calls)" "$connect --refresh"
 
 # The instance: a real sshd on a free port, trusting the key.
@@ -77,4 +82,13 @@ kill "$emulator_pid"; wait "$emulator_pid" 2>/dev/null || true; emulator_pid=
 hyperfine --warmup 3 --shell=none "$@" \
     -n "floor: ssh -i (key on disk)" "$floor" \
     -n "warm connect through the agent (0 calls)" "$through_agent"
+# Start to the exec of ssh on that warm path: the same connect with `ssh`
+# replaced by `true` (first on PATH), so the time is ours plus one exec of
+# a program that does nothing. Target: at most 5 ms.
+mkdir -p "$work/no-ssh"
+ln -sf "$(type -P true)" "$work/no-ssh/ssh"
+hyperfine --warmup 3 --shell=none "$@" \
+    -n "process start only (gamelift-access --version)" "target/release/gamelift-access --version" \
+    -n "warm connect through the agent, up to the exec of ssh" \
+    "env PATH=$work/no-ssh:$PATH $through_agent"
 echo "agent on $socket held: $(SSH_AUTH_SOCK=$socket ssh-add -l)"

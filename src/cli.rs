@@ -70,6 +70,24 @@ impl GlobalArgs {
             connect_timeout: self.cli_connect_timeout,
         }
     }
+
+    /// `--profile`, `--region` and `--endpoint-url` as given, shell-quoted,
+    /// each with a leading space: for a command we print for the user to
+    /// run, which must reach the same account and endpoint when followed.
+    pub fn aws_flags(&self) -> String {
+        let mut flags = String::new();
+        for (flag, value) in [
+            ("--profile", &self.profile),
+            ("--region", &self.region),
+            ("--endpoint-url", &self.endpoint_url),
+        ] {
+            if let Some(value) = value {
+                let quoted = shlex::try_quote(value).map_or_else(|_| value.clone(), |q| q.into_owned());
+                flags.push_str(&format!(" {flag} {quoted}"));
+            }
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -597,7 +615,8 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Command to run on the demo instance, after `--` (default: an
-    /// interactive shell on a terminal, `id; uname -a` otherwise).
+    /// interactive shell on a terminal; otherwise one `echo` saying which
+    /// host and user it reached, over ssh with a key from GetInstanceAccess).
     #[arg(last = true, value_name = "REMOTE COMMAND")]
     pub remote_command: Vec<String>,
 }
@@ -613,7 +632,7 @@ pub struct BucketKeyArgs {
 pub enum ExportFormat {
     /// `export AWS_ACCESS_KEY_ID=…` lines for `eval`.
     Env,
-    /// `{"AccessKeyId": …, "SecretAccessKey": …, "Region": …}`.
+    /// `{"access_key_id": …, "secret_access_key": …, "region": …}`.
     Json,
 }
 

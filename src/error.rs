@@ -47,6 +47,9 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     Other(String),
+    /// A message already made from another error, with that error's exit code.
+    #[error("{message}")]
+    Exit { code: u8, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,6 +110,7 @@ impl Error {
             Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
             Error::Usage(_) => code::USAGE,
             Error::Other(_) => code::SOFTWARE,
+            Error::Exit { code, .. } => *code,
         }
     }
 }
@@ -204,9 +208,10 @@ impl AwsError {
         match self {
             AwsError::NotFound { .. } => code::NOT_FOUND,
             AwsError::Unauthorized { .. } | AwsError::BadCredentials { .. } => code::UNAUTHORIZED,
+            AwsError::NoCredentials { .. } | AwsError::SsoLogin { .. } | AwsError::Credentials { .. } => code::CONFIG,
             AwsError::InvalidRequest { .. } => code::INVALID_REQUEST,
             AwsError::Throttled { .. } => code::THROTTLED,
-            AwsError::Unavailable { .. } => code::UNAVAILABLE,
+            AwsError::Unavailable { .. } | AwsError::Unreachable { .. } => code::UNAVAILABLE,
             AwsError::BadResponse { .. } => code::BAD_DATA,
             AwsError::Config(_) => code::CONFIG,
         }

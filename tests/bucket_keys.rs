@@ -125,7 +125,7 @@ fn create_stores_the_secret_privately_and_hands_it_out_only_on_request() {
     );
     assert!(env.contains("export AWS_REGION=us-west-2\n"), "{env}");
     let json: serde_json::Value = serde_json::from_str(&ok(&bk(&w, &["export", BUCKET, "--format", "json"]))).unwrap();
-    assert_eq!(json["SecretAccessKey"], key.secret_access_key.as_str());
+    assert_eq!(json["secret_access_key"], key.secret_access_key.as_str());
 
     let listed = ok(&bk(&w, &["list", BUCKET]));
     assert!(
@@ -135,9 +135,9 @@ fn create_stores_the_secret_privately_and_hands_it_out_only_on_request() {
     let mut cmd = w.cmd();
     cmd.args(["--output", "json", "bucket-key", "list", BUCKET]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&run(cmd))).unwrap();
-    assert_eq!(listed["AccessKeys"][0]["AccessKeyId"], id.as_str());
-    assert_eq!(listed["AccessKeys"][0]["StoredAt"], file.display().to_string());
-    assert_eq!(listed["Region"], "us-west-2");
+    assert_eq!(listed["access_keys"][0]["access_key_id"], id.as_str());
+    assert_eq!(listed["access_keys"][0]["stored_at"], file.display().to_string());
+    assert_eq!(listed["region"], "us-west-2");
     assert_every_active_key_recoverable(&w, BUCKET);
 }
 
@@ -324,7 +324,7 @@ fn sigkill_between_create_and_store_leaves_an_orphan_that_list_reports() {
     let mut cmd = w.cmd();
     cmd.args(["--output", "json", "bucket-key", "list", BUCKET]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&run(cmd))).unwrap();
-    assert_eq!(listed["Orphans"][0]["AccessKeyId"], orphan.as_str());
+    assert_eq!(listed["orphans"][0]["access_key_id"], orphan.as_str());
 
     ok(&bk(&w, &["delete", BUCKET, &orphan, "--yes"]));
     let out = bk(&w, &["list", BUCKET]);

@@ -86,7 +86,7 @@ fn errors_name_the_endpoint_really_called() {
         cmd.env("AWS_ENDPOINT_URL_GAMELIFT", &dead);
     });
     assert_eq!(c, 69, "{err}");
-    assert!(err.contains(&format!("unavailable at {dead}")), "{err}");
+    assert!(err.contains(&format!("could not reach {dead}")), "{err}");
     assert!(!err.contains("amazonaws.com"), "{err}");
 
     // A profile's services section.
@@ -103,7 +103,7 @@ fn errors_name_the_endpoint_really_called() {
             .env("AWS_PROFILE", "svc");
     });
     assert_eq!(c, 69, "{err}");
-    assert!(err.contains(&format!("unavailable at {dead}")), "{err}");
+    assert!(err.contains(&format!("could not reach {dead}")), "{err}");
 
     // A profile's endpoint_url.
     let dead = dead_endpoint();
@@ -114,7 +114,7 @@ fn errors_name_the_endpoint_really_called() {
             .env("AWS_PROFILE", "svc");
     });
     assert_eq!(c, 69, "{err}");
-    assert!(err.contains(&format!("unavailable at {dead}")), "{err}");
+    assert!(err.contains(&format!("could not reach {dead}")), "{err}");
 
     // --endpoint-url wins over all of them.
     let dead = dead_endpoint();
@@ -123,7 +123,7 @@ fn errors_name_the_endpoint_really_called() {
             .args(["--endpoint-url", &dead]);
     });
     assert_eq!(c, 69, "{err}");
-    assert!(err.contains(&format!("unavailable at {dead}")), "{err}");
+    assert!(err.contains(&format!("could not reach {dead}")), "{err}");
 }
 
 /// A one-connection TCP service on the "instance" side: it greets with a

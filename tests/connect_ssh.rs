@@ -222,10 +222,12 @@ fn a_fleet_arn_region_wins_over_the_default_region() {
         .args(["connect", &arn, INSTANCE, "--print"]);
     let out = run(cmd);
     assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
-    let calls = w.emulator.calls_to("GetInstanceAccess");
+    // --print's dry run looks the instance up (and asks for no access).
+    let calls = w.emulator.calls_to("DescribeInstances");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].region, REGION);
     assert_eq!(calls[0].body["FleetId"], FLEET);
+    assert!(w.emulator.calls_to("GetInstanceAccess").is_empty());
 
     // And without the ARN, the same fleet is not found in the other region.
     let mut cmd = w.cmd();
@@ -385,18 +387,18 @@ fn a_slow_reply_within_the_timeout_is_waited_for_and_a_stalled_one_is_not() {
         let out = run(cmd);
         (code(out.status), text(&out.stderr), started.elapsed())
     };
-    // Warm the fleet cache, so only GetInstanceAccess is slowed below.
+    // Warm the fleet cache, so only the dry run's DescribeInstances is slowed below.
     assert_eq!(connect("30").0, 0);
 
     w.emulator
-        .inject("GetInstanceAccess", Fault::Delay(Duration::from_secs(2)), 1);
+        .inject("DescribeInstances", Fault::Delay(Duration::from_secs(2)), 1);
     let (c, err, took) = connect("10");
     assert_eq!(c, 0, "{err}");
     assert!(took >= Duration::from_secs(2), "the delay was not applied: {took:?}");
 
     // A stalled endpoint: a clear error naming the timeout to raise, not a hang.
     w.emulator
-        .inject("GetInstanceAccess", Fault::Delay(Duration::from_secs(30)), 10);
+        .inject("DescribeInstances", Fault::Delay(Duration::from_secs(30)), 10);
     let (c, err, took) = connect("1");
     assert_eq!(c, 69, "{err}");
     assert!(

@@ -161,9 +161,13 @@ fn on_a_terminal_the_picker_offers_every_location_and_connects_to_the_choice() {
     assert_eq!(run.exit_code(), "0", "{}", run.tmux.screen());
 
     // The second row was chosen: the remote instance, in its own region.
-    let calls = w.emulator.calls_to("GetComputeAccess");
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].body["ComputeName"], sample::LINUX_SDK5_REMOTE_INSTANCE);
+    // (--print is a dry run: DescribeCompute, no GetComputeAccess.)
+    assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
+    let calls = w.emulator.calls_to("DescribeCompute");
+    assert_eq!(
+        calls.last().expect("the chosen compute was looked up").body["ComputeName"],
+        sample::LINUX_SDK5_REMOTE_INSTANCE
+    );
     let printed = std::fs::read_to_string(&run.stdout).unwrap();
     assert!(printed.contains("--region us-east-1"), "{printed}");
 }

@@ -17,12 +17,32 @@ fn print(w: &World, fleet: &str, instance: Option<&str>, extra: &[&str]) -> (i32
     (code(out.status), text(&out.stdout), text(&out.stderr))
 }
 
-/// The InstanceId of the one GetInstanceAccess call since the last clear.
+/// The instance `--print` resolved to: the one its dry run looked up
+/// (DescribeInstances by InstanceId on SDK 4, DescribeCompute on SDK 5;
+/// it asks for no access) since the last clear.
 fn accessed_instance(w: &World) -> String {
-    let calls = w.emulator.calls_to("GetInstanceAccess");
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    assert_eq!(calls[0].body["FleetId"], FLEET);
-    let id = calls[0].body["InstanceId"].as_str().unwrap().to_owned();
+    let calls: Vec<_> = w
+        .emulator
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            (c.operation == "DescribeInstances" && c.body.get("InstanceId").is_some())
+                || c.operation == "DescribeCompute"
+        })
+        .collect();
+    let last = calls
+        .last()
+        .unwrap_or_else(|| panic!("no instance looked up: {:?}", w.emulator.calls()));
+    assert_eq!(last.body["FleetId"], FLEET);
+    assert!(
+        w.emulator.calls_to("GetInstanceAccess").is_empty(),
+        "--print asked for access"
+    );
+    let id = last.body["InstanceId"]
+        .as_str()
+        .or(last.body["ComputeName"].as_str())
+        .unwrap()
+        .to_owned();
     w.emulator.clear_calls();
     id
 }
@@ -164,31 +184,55 @@ fn without_a_terminal_a_missing_instance_lists_the_candidates() {
 #[test]
 fn sdk_detection_picks_the_api_and_the_flag_overrides_it() {
     let w = World::without_sshd();
-    // SDK 4 build → GetInstanceAccess.
+    // SDK 4 build → the instance's address (GetInstanceAccess on a real run).
     let (c, _, err) = print(&w, FLEET, Some(INSTANCE), &[]);
     assert_eq!(c, 0, "{err}");
-    assert_eq!(w.emulator.calls_to("GetInstanceAccess").len(), 1);
-    assert!(w.emulator.calls_to("GetComputeAccess").is_empty());
+    assert_eq!(accessed_instance_op(&w), "DescribeInstances");
     let builds = w.emulator.calls_to("DescribeBuild");
     assert_eq!(builds[0].body["BuildId"], sample::LINUX_SDK4_BUILD);
 
-    // SDK 5 build → GetComputeAccess.
+    // SDK 5 build → the compute (GetComputeAccess on a real run).
     w.emulator.clear_calls();
     let (c, _, err) = print(&w, SDK5_FLEET, Some(sample::LINUX_SDK5_INSTANCE), &[]);
     assert_eq!(c, 0, "{err}");
-    assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 1);
-    assert!(w.emulator.calls_to("GetInstanceAccess").is_empty());
+    assert_eq!(accessed_instance_op(&w), "DescribeCompute");
 
     // --sdk overrides: GameLift itself then refuses the mismatched API.
     w.emulator.clear_calls();
-    let (c, _, err) = print(&w, FLEET, Some(INSTANCE), &["--sdk", "5"]);
-    assert_eq!(c, 76, "{err}");
+    let fake = FakePlugin::install(w.dir.path());
+    let mut cmd = w.cmd();
+    cmd.env("PATH", path_with(&fake.bin_dir, &["aws"]))
+        .args(["connect", FLEET, INSTANCE, "--sdk", "5"]);
+    let out = run(cmd);
+    let err = text(&out.stderr);
+    assert_eq!(code(out.status), 76, "{err}");
     assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 1);
     assert!(err.contains("GetInstanceAccess"), "{err}");
+
+    // Container fleets have SSM access only: --sdk 4 is refused before any access call.
+    w.emulator.clear_calls();
+    let (c, _, err) = print(&w, sample::CONTAINER_FLEET, Some("compute-c1"), &["--sdk", "4"]);
+    assert_eq!(c, 64, "{err}");
+    assert!(err.contains("container fleet") && err.contains("drop --sdk 4"), "{err}");
+}
+
+/// Which lookup `--print`'s dry run made for the instance, with no access call.
+fn accessed_instance_op(w: &World) -> String {
+    assert!(
+        w.emulator.calls_to("GetInstanceAccess").is_empty(),
+        "{:?}",
+        w.emulator.calls()
+    );
+    assert!(
+        w.emulator.calls_to("GetComputeAccess").is_empty(),
+        "{:?}",
+        w.emulator.calls()
+    );
+    w.emulator.calls().last().unwrap().operation.clone()
 }
 
 #[test]
-fn a_warm_connect_makes_exactly_one_gamelift_call() {
+fn a_warm_connect_asks_only_for_the_status_and_the_instance() {
     let w = World::without_sshd();
     let (c, _, err) = print(&w, FLEET, Some(INSTANCE), &[]);
     assert_eq!(c, 0, "{err}");
@@ -199,15 +243,16 @@ fn a_warm_connect_makes_exactly_one_gamelift_call() {
             "DescribeFleetAttributes",
             "DescribeBuild",
             "DescribeFleetLocationAttributes",
-            "GetInstanceAccess"
+            "DescribeInstances"
         ]
     );
 
+    // Cached: what cannot change; asked again: the status, which can.
     w.emulator.clear_calls();
     let (c, _, err) = print(&w, FLEET, Some(INSTANCE), &[]);
     assert_eq!(c, 0, "{err}");
     let warm: Vec<String> = w.emulator.calls().into_iter().map(|c| c.operation).collect();
-    assert_eq!(warm, ["GetInstanceAccess"]);
+    assert_eq!(warm, ["DescribeFleetAttributes", "DescribeInstances"]);
 
     w.emulator.clear_calls();
     let (c, _, err) = print(&w, FLEET, Some(INSTANCE), &["--refresh"]);

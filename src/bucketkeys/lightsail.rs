@@ -56,7 +56,7 @@ pub struct NewKey {
 pub struct Lightsail {
     client: aws_sdk_lightsail::Client,
     pub region: String,
-    endpoint: String,
+    site: aws::Site,
 }
 
 /// Epoch seconds as RFC 3339 (`2026-01-02T03:04:05Z`).
@@ -85,16 +85,19 @@ impl Lightsail {
         if let Some(url) = &opts.endpoint_url {
             config = config.endpoint_url(url);
         }
-        let endpoint = opts
-            .endpoint_url
-            .clone()
-            .or_else(|| sdk_config.endpoint_url().map(str::to_owned))
-            .unwrap_or_else(|| format!("lightsail.{region}.amazonaws.com"));
-        tracing::debug!(%region, %endpoint, "Lightsail client ready");
+        let site = aws::Site::new(
+            aws::Service::Lightsail,
+            &sdk_config,
+            &region,
+            opts.endpoint_url.as_deref(),
+            opts.profile.as_deref(),
+        );
+        config = config.interceptor(site.interceptor());
+        tracing::debug!(%region, endpoint = site.endpoint(), "Lightsail client ready");
         Ok(Self {
             client: aws_sdk_lightsail::Client::from_conf(config.build()),
             region,
-            endpoint,
+            site,
         })
     }
 
@@ -115,7 +118,7 @@ impl Lightsail {
                 message: err.message().unwrap_or("invalid input").to_owned(),
             };
         }
-        BucketKeyError::Aws(aws::classify("lightsail", op, &self.region, &self.endpoint, err))
+        BucketKeyError::Aws(self.site.classify(op, err))
     }
 
     fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, aws_sdk_lightsail::config::http::HttpResponse>) -> bool {

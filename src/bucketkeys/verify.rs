@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::error::DisplayErrorContext;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::lightsail::BucketInfo;
@@ -32,10 +31,13 @@ impl S3Verify {
 
 impl Verify for S3Verify {
     async fn verify(&self, bucket: &BucketInfo, key_id: &str, secret: &SecretString) -> Result<(), String> {
+        // Signed with the new key, not a profile's: no profile to name.
+        let site = aws::Site::new(aws::Service::S3, &self.sdk_config, &bucket.region, None, None);
         let creds = Credentials::new(key_id, secret.expose_secret(), None, None, "gamelift-access-bucket-key");
         let config = aws_sdk_s3::config::Builder::from(&self.sdk_config)
             .credentials_provider(creds)
             .region(Region::new(bucket.region.clone()))
+            .interceptor(site.interceptor())
             .build();
         let client = aws_sdk_s3::Client::from_conf(config);
         let deadline = Instant::now() + self.window;
@@ -44,7 +46,9 @@ impl Verify for S3Verify {
             match client.list_objects_v2().bucket(&bucket.name).max_keys(1).send().await {
                 Ok(_) => return Ok(()),
                 Err(e) => {
-                    let detail = DisplayErrorContext(&e).to_string();
+                    // The first line only: VerifyFailed adds its own advice.
+                    let detail = site.classify("ListObjectsV2", e).to_string();
+                    let detail = detail.lines().next().unwrap_or_default().to_owned();
                     if Instant::now() + pause >= deadline {
                         return Err(detail);
                     }

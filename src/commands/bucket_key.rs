@@ -83,14 +83,14 @@ fn report_created(global: &GlobalArgs, created: &Created) {
     match global.output {
         OutputFormat::Json => {
             let mut out = json!({
-                "Bucket": created.bucket.name,
-                "Region": created.bucket.region,
-                "AccessKeyId": created.id,
-                "CreatedAt": rfc3339(created.created),
-                "SecretStoredAt": location,
+                "bucket": created.bucket.name,
+                "region": created.bucket.region,
+                "access_key_id": created.id,
+                "created_at": rfc3339(created.created),
+                "secret_stored_at": location,
             });
             if let SecretPlace::Print { secret, .. } = &created.place {
-                out["SecretAccessKey"] = json!(secret.expose_secret());
+                out["secret_access_key"] = json!(secret.expose_secret());
             }
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         }
@@ -150,16 +150,16 @@ fn print_listing(global: &GlobalArgs, l: &Listing) {
                 .iter()
                 .map(|r| {
                     json!({
-                        "AccessKeyId": r.id,
-                        "Status": r.status.as_deref().unwrap_or("Gone"),
-                        "CreatedAt": r.created.map(rfc3339),
-                        "LastUsed": r.last_used.as_ref().map(|u| json!({
-                            "Date": u.date.map(rfc3339),
-                            "ServiceName": u.service,
-                            "Region": u.region,
+                        "access_key_id": r.id,
+                        "status": r.status.as_deref().unwrap_or("Gone"),
+                        "created_at": r.created.map(rfc3339),
+                        "last_used": r.last_used.as_ref().map(|u| json!({
+                            "date": u.date.map(rfc3339),
+                            "service_name": u.service,
+                            "region": u.region,
                         })),
-                        "StoredAt": r.stored.as_ref().map(|p| p.display().to_string()),
-                        "InFallbackStore": r.in_fallback,
+                        "stored_at": r.stored.as_ref().map(|p| p.display().to_string()),
+                        "in_fallback_store": r.in_fallback,
                     })
                 })
                 .collect();
@@ -168,22 +168,22 @@ fn print_listing(global: &GlobalArgs, l: &Listing) {
                 .iter()
                 .map(|o| {
                     json!({
-                        "AccessKeyId": o.key_id,
-                        "CreatedAt": o.created.map(rfc3339),
-                        "RunStartedAt": rfc3339(o.entry.started_epoch),
-                        "Cleanup": format!("gamelift-access bucket-key delete {bucket} {}", o.key_id),
+                        "access_key_id": o.key_id,
+                        "created_at": o.created.map(rfc3339),
+                        "run_started_at": rfc3339(o.entry.started_epoch),
+                        "cleanup": format!("gamelift-access bucket-key delete {bucket} {}", o.key_id),
                     })
                 })
                 .collect();
             let out = json!({
-                "Bucket": bucket,
-                "Region": l.bucket.region,
-                "AccessKeys": keys,
-                "Orphans": orphans,
-                "Rotation": l.rotation.as_ref().map(|r| json!({
-                    "OldAccessKeyId": r.old_key_id,
-                    "NewAccessKeyId": r.new_key_id,
-                    "StartedAt": rfc3339(r.started_epoch),
+                "bucket": bucket,
+                "region": l.bucket.region,
+                "access_keys": keys,
+                "orphans": orphans,
+                "rotation": l.rotation.as_ref().map(|r| json!({
+                    "old_access_key_id": r.old_key_id,
+                    "new_access_key_id": r.new_key_id,
+                    "started_at": rfc3339(r.started_epoch),
                 })),
             });
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -353,9 +353,9 @@ fn export(bucket: &str, format: ExportFormat, key_id: Option<&str>) -> Result<u8
         ExportFormat::Json => println!(
             "{}",
             json!({
-                "AccessKeyId": key.id,
-                "SecretAccessKey": key.secret.expose_secret(),
-                "Region": key.region,
+                "access_key_id": key.id,
+                "secret_access_key": key.secret.expose_secret(),
+                "region": key.region,
             })
         ),
     }

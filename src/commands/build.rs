@@ -94,12 +94,12 @@ async fn credentials_cmd(global: &GlobalArgs, build: &str, format: CredentialsFo
         }
         CredentialsFormat::Json => {
             let value = serde_json::json!({
-                "UploadCredentials": {
-                    "AccessKeyId": creds.access_key_id,
-                    "SecretAccessKey": creds.secret_access_key.expose_secret(),
-                    "SessionToken": creds.session_token.expose_secret(),
+                "upload_credentials": {
+                    "access_key_id": creds.access_key_id,
+                    "secret_access_key": creds.secret_access_key.expose_secret(),
+                    "session_token": creds.session_token.expose_secret(),
                 },
-                "StorageLocation": { "Bucket": location.bucket, "Key": location.key },
+                "storage_location": { "bucket": location.bucket, "key": location.key },
             });
             format!("{}\n", serde_json::to_string_pretty(&value).expect("json"))
         }

@@ -49,6 +49,7 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
             let timeout = Duration::from_secs(args.open_port_timeout);
             let (caller, current) = tokio::select! {
                 result = async {
+                    ensure_usable(&gamelift, &target).await?;
                     let caller = caller_cidr(&args).await?;
                     let current = ports::settled(&gamelift, &target.fleet.fleet_id, &target.location, timeout).await?;
                     Ok::<_, Error>((caller, current))
@@ -90,8 +91,9 @@ pub async fn run(global: &GlobalArgs, args: ConnectArgs) -> Result<u8> {
         && let Err(e) = opened.close(&gamelift).await
     {
         eprintln!(
-            "gamelift-access: could not close the port again: {e}
-  run `gamelift-access ports close-stale` to retry"
+            "gamelift-access: could not close the port again (it stays in the ledger: \
+             `gamelift-access{} ports close-stale` retries): {e}",
+            global.aws_flags()
         );
     }
     result
@@ -133,7 +135,9 @@ async fn resolve(
     args: &ConnectArgs,
 ) -> Result<(GameLift, Target)> {
     let gamelift = GameLift::connect(&global.aws(), fleet.region()).await?;
-    let resolver = Resolver::new(&gamelift, args.refresh);
+    // The status is asked for only when it matters (see ensure_usable):
+    // a warm connect through the agent asks GameLift nothing.
+    let resolver = Resolver::new(&gamelift, args.refresh).status_later();
     let info = resolver.fleet(fleet).await?;
     let sdk = args.sdk.map(|s| match s {
         SdkArg::V4 => Sdk::V4,
@@ -142,6 +146,13 @@ async fn resolve(
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let target = resolver.target(info, instance, sdk, interactive).await?;
     Ok((gamelift, target))
+}
+
+/// Refuses a fleet that cannot be connected to, with its status as it is
+/// now: the cache holds none, so "still being created: wait and retry"
+/// works on the retry. Called before anything is asked of GameLift for it.
+async fn ensure_usable(gamelift: &GameLift, target: &Target) -> Result<()> {
+    Ok(Resolver::new(gamelift, false).ensure_usable(&target.fleet).await?)
 }
 
 /// The port a session uses unless `--port` says otherwise: RDP for Windows
@@ -179,7 +190,11 @@ async fn connect_instance(
             target.instance_id
         )));
     }
-    if !args.print && !args.show_password {
+    if args.print {
+        ensure_usable(gamelift, target).await?;
+        return print_instance(gamelift, target, keys, global, args, signals).await;
+    }
+    if !args.show_password {
         if windows {
             rdp::client(ClientOs::current(), |tool| which::which(tool).ok())?;
         } else {
@@ -188,7 +203,7 @@ async fn connect_instance(
     }
     // A running agent takes the key instead of a file; one that already
     // holds a key for this instance saves the GameLift call too.
-    let via_agent = match !windows && !args.print && !args.show_password && args.copy.is_none() && !args.no_agent {
+    let via_agent = match !windows && !args.show_password && args.copy.is_none() && !args.no_agent {
         true => agent::find(target).await,
         false => None,
     };
@@ -199,7 +214,10 @@ async fn connect_instance(
         other => other,
     };
     let access = tokio::select! {
-        result = obtain::instance_access(gamelift, target) => result?,
+        result = async {
+            ensure_usable(gamelift, target).await?;
+            Ok::<_, Error>(obtain::instance_access(gamelift, target).await?)
+        } => result?,
         sig = signals.recv() => return Err(sig.into()),
     };
     match access {
@@ -227,41 +245,83 @@ async fn connect_ssh(
     target: &Target,
     SshAccess { host, user, key }: SshAccess,
     keys: &KeyDir,
-    global: &GlobalArgs,
+    _global: &GlobalArgs,
     args: &ConnectArgs,
     signals: &mut Signals,
 ) -> Result<u8> {
     if args.show_password || args.copy.is_some() {
         return Err(linux_has_no_password(target));
     }
+    let user = args.user.as_deref().unwrap_or(&user);
+    // deliver: the guard removes the key when it drops, on every path out.
+    let key_file = keys.write_key(&target.instance_id, key.pem())?;
+    let command = ssh_command(target, &host, user, key_file.path(), args)?;
+    tracing::info!(%target, %host, user, fingerprint = key.fingerprint(), "connecting with ssh");
+
+    // launch, then clean up.
+    let outcome = launch::run(&command, signals).await?;
+    drop(key_file);
+    finish(outcome)
+}
+
+/// The ssh command line for the target, with the user's flags and forwards.
+fn ssh_command(
+    target: &Target,
+    host: &str,
+    user: &str,
+    key_file: &std::path::Path,
+    args: &ConnectArgs,
+) -> Result<ClientCommand> {
     let ssh = launch::find("ssh", launch::ssh::INSTALL_HINT).unwrap_or_else(|_| PathBuf::from("ssh"));
     let known_hosts = known_hosts_file(&target.fleet.fleet_id)?;
-    let user = args.user.as_deref().unwrap_or(&user);
-    let mut session = SshSession {
+    let session = SshSession {
         ssh,
-        key_file: &keys.key_path(&target.instance_id),
+        key_file,
         known_hosts: &known_hosts,
         host_key_alias: &target.instance_id,
         port: args.port.unwrap_or(22),
         user,
-        host: &host,
+        host,
         remote_command: &args.remote_command,
     };
     let forwards = forwards(args)?;
     let extra = launch::ssh::session_options(&launch::ssh::user_flags(&args.ssh_flags)?, &forwards, args.forward_only);
-    if args.print {
-        return print(&launch::ssh::with_options(session.command(), extra), global);
+    Ok(launch::ssh::with_options(session.command(), extra))
+}
+
+/// `--print` on server SDK 4: the command a real run would start, with the
+/// address from DescribeInstances and GameLift's login. A dry run: no
+/// GetInstanceAccess, so no key or password exists anywhere.
+async fn print_instance(
+    gamelift: &GameLift,
+    target: &Target,
+    keys: &KeyDir,
+    global: &GlobalArgs,
+    args: &ConnectArgs,
+    signals: &mut Signals,
+) -> Result<u8> {
+    let preview = tokio::select! {
+        result = obtain::preview::instance(gamelift, target) => result?,
+        sig = signals.recv() => return Err(sig.into()),
+    };
+    let user = args.user.as_deref().unwrap_or(&preview.user);
+    if is_windows(target.fleet.os.as_deref()) {
+        let rdp_target = RdpTarget {
+            host: &preview.host,
+            port: args.port.unwrap_or(3389),
+            user,
+            extra_args: &args.remote_command,
+        };
+        let plan = rdp::plan(&rdp_target, ClientOs::current(), |tool| which::which(tool).ok())?;
+        let runtime_dir = dirs::runtime_dir().map_err(DeliverError::Dir)?;
+        return print(
+            &plan.command(&runtime_dir),
+            global,
+            "the password is fetched from GameLift",
+        );
     }
-
-    // deliver: the guard removes the key when it drops, on every path out.
-    let key_file = keys.write_key(&target.instance_id, key.pem())?;
-    session.key_file = key_file.path();
-    tracing::info!(%target, %host, user, fingerprint = key.fingerprint(), "connecting with ssh");
-
-    // launch, then clean up.
-    let outcome = launch::run(&launch::ssh::with_options(session.command(), extra), signals).await?;
-    drop(key_file);
-    finish(outcome)
+    let command = ssh_command(target, &preview.host, user, &keys.key_path(&target.instance_id), args)?;
+    print(&command, global, "the key is fetched from GameLift and written there")
 }
 
 /// Windows: the password goes to the RDP client without touching a command
@@ -301,9 +361,6 @@ async fn connect_rdp(
     };
     let plan = rdp::plan(&rdp_target, ClientOs::current(), |tool| which::which(tool).ok())?;
     let runtime_dir = dirs::runtime_dir().map_err(DeliverError::Dir)?;
-    if args.print {
-        return print(&plan.command(&runtime_dir), global);
-    }
 
     // Some clients make the user type or paste it: show it, but only on the terminal.
     let _clipboard = match args.copy {
@@ -364,22 +421,47 @@ async fn connect_ssm(
         (Err(e), false) => return Err(e.into()),
     };
 
+    if args.print {
+        // A dry run: DescribeCompute says where the session would go; no
+        // GetComputeAccess, so no credentials exist.
+        let preview = tokio::select! {
+            result = async {
+                ensure_usable(gamelift, target).await?;
+                Ok::<_, Error>(obtain::preview::compute(gamelift, target).await?)
+            } => result?,
+            sig = signals.recv() => return Err(sig.into()),
+        };
+        let params = match &forward {
+            Some(forward) => forward.ssm_params(&preview.target),
+            None => session_params(&preview.target, &preview.containers, args)?,
+        };
+        let endpoint = ssm_endpoint(global);
+        let command = match aws {
+            Some(aws) => launch::ssm::aws_cli(aws, &params, &preview.region, endpoint.as_deref()),
+            None => {
+                let endpoint = endpoint.unwrap_or_else(|| obtain::ssm::default_endpoint(&preview.region));
+                launch::ssm::plugin(plugin, &params, &preview.region, &endpoint)
+            }
+        };
+        return print(
+            &command,
+            global,
+            "the credentials are fetched from GameLift (GetComputeAccess)",
+        );
+    }
     let access = tokio::select! {
         result = compute_access(gamelift, target, args) => result?,
         sig = signals.recv() => return Err(sig.into()),
     };
     let params = match &forward {
         Some(forward) => forward.ssm_params(&access.target),
-        None => session_params(&access, args)?,
+        None => session_params(&access.target, &access.containers, args)?,
     };
     let endpoint = ssm_endpoint(global);
     tracing::info!(%target, ssm_target = access.target, region = access.region, "starting an SSM session");
 
     if let Some(aws) = aws {
         let command = launch::ssm::aws_cli(aws, &params, &access.region, endpoint.as_deref());
-        if args.print {
-            return print(&command, global);
-        }
         let outcome = launch::run_with(&command, signals, |cmd| {
             launch::ssm::set_env(cmd, &access.credentials, &[])
         })
@@ -390,9 +472,6 @@ async fn connect_ssm(
     // No AWS CLI: make its StartSession call ourselves and hand the plugin the same contract.
     let endpoint = endpoint.unwrap_or_else(|| obtain::ssm::default_endpoint(&access.region));
     let command = launch::ssm::plugin(plugin, &params, &access.region, &endpoint);
-    if args.print {
-        return print(&command, global);
-    }
     // Not raced with signals: a session started on the service must be
     // terminated, so let the (short) call finish, then honour any signal.
     let session = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params).await?;
@@ -420,6 +499,7 @@ async fn compute_access(gamelift: &GameLift, target: &Target, args: &ConnectArgs
     {
         return Ok(cached);
     }
+    ensure_usable(gamelift, target).await?;
     let Access::Ssm(access) = obtain::compute_access(gamelift, target).await? else {
         unreachable!("GetComputeAccess yields SSM access or an error")
     };
@@ -452,27 +532,30 @@ fn ssm_forward(target: &Target, args: &ConnectArgs) -> Result<Option<Forward>> {
 
 /// `--container NAME` opens a shell inside that container; without it, a
 /// container fleet's session goes to the instance, and we say what runs there.
-fn session_params(access: &SsmAccess, args: &ConnectArgs) -> Result<SessionParams> {
+fn session_params(ssm_target: &str, containers: &[obtain::Container], args: &ConnectArgs) -> Result<SessionParams> {
     // A command after `--` runs through AWS-StartNonInteractiveCommand, as `run` does.
     if !args.remote_command.is_empty() {
         let container = args
             .container
             .as_deref()
-            .map(|name| access.container(name))
+            .map(|name| obtain::find_container(ssm_target, containers, name))
             .transpose()?;
-        return Ok(SessionParams::command(&access.target, &args.remote_command, container));
+        return Ok(SessionParams::command(ssm_target, &args.remote_command, container));
     }
     match &args.container {
-        Some(name) => Ok(SessionParams::container_shell(&access.target, access.container(name)?)),
+        Some(name) => Ok(SessionParams::container_shell(
+            ssm_target,
+            obtain::find_container(ssm_target, containers, name)?,
+        )),
         None => {
-            if !access.containers.is_empty() {
-                let names: Vec<&str> = access.containers.iter().map(|c| c.name.as_str()).collect();
+            if !containers.is_empty() {
+                let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
                 eprintln!(
                     "containers on this compute: {} (use --container NAME for a shell inside one)",
                     names.join(", ")
                 );
             }
-            Ok(SessionParams::shell(&access.target))
+            Ok(SessionParams::shell(ssm_target))
         }
     }
 }
@@ -485,12 +568,16 @@ pub(crate) fn ssm_endpoint(global: &GlobalArgs) -> Option<String> {
         .or_else(|| env("AWS_ENDPOINT_URL"))
 }
 
-fn print(command: &ClientCommand, global: &GlobalArgs) -> Result<u8> {
+/// `--print`'s output. `on_a_real_run` says what a real run would fetch:
+/// a dry run asks GameLift for no secret, writes none and runs nothing.
+fn print(command: &ClientCommand, global: &GlobalArgs, on_a_real_run: &str) -> Result<u8> {
     match global.output {
         OutputFormat::Table => println!("{}", command.display()),
         OutputFormat::Json => println!("{}", command.to_json()),
     }
-    eprintln!("(--print: no secret was written and nothing was run)");
+    eprintln!(
+        "(--print: a dry run: no secret was asked for or written, nothing was run; on a real run {on_a_real_run})"
+    );
     Ok(0)
 }
 

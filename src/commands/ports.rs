@@ -123,7 +123,7 @@ async fn close_stale(global: &GlobalArgs) -> Result<u8> {
                 }
                 closed.push(entry);
             }
-            Err(e) => failures.push(format!("{what}: {e}")),
+            Err(e) => failures.push((what, Error::from(e))),
         }
     }
     if global.output == OutputFormat::Json {
@@ -131,13 +131,21 @@ async fn close_stale(global: &GlobalArgs) -> Result<u8> {
     } else if closed.is_empty() && failures.is_empty() {
         println!("nothing to close");
     }
-    if failures.is_empty() {
-        Ok(0)
-    } else {
-        Err(Error::Other(format!(
-            "could not revoke {} permission(s); they stay in the ledger:\n  {}",
-            failures.len(),
-            failures.join("\n  ")
-        )))
+    // Each failure on its own line; the run exits with the first one's
+    // code (78 for credentials, 69 for the network, …), like any other command.
+    let mut failures = failures.into_iter();
+    let Some((what, first)) = failures.next() else {
+        return Ok(0);
+    };
+    for (what, e) in failures {
+        let e = e.to_string();
+        eprintln!(
+            "gamelift-access: could not revoke {what} (kept in the ledger): {}",
+            e.lines().next().unwrap_or_default()
+        );
     }
+    Err(Error::Exit {
+        code: first.exit_code(),
+        message: format!("could not revoke {what} (kept in the ledger): {first}"),
+    })
 }

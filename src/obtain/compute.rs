@@ -9,7 +9,8 @@ pub async fn compute_access(gamelift: &GameLift, target: &Target) -> Result<Acce
     const OP: &str = "GetComputeAccess";
     tracing::debug!(%target, "calling {OP}");
     let mut output = gamelift
-        .client
+        .client()
+        .await
         .get_compute_access()
         .fleet_id(&target.fleet.fleet_id)
         .compute_name(&target.instance_id)

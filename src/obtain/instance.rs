@@ -91,7 +91,8 @@ pub async fn instance_access(gamelift: &GameLift, target: &Target) -> Result<Acc
     const OP: &str = "GetInstanceAccess";
     tracing::debug!(%target, "calling {OP}");
     let mut output = gamelift
-        .client
+        .client()
+        .await
         .get_instance_access()
         .fleet_id(&target.fleet.fleet_id)
         .instance_id(&target.instance_id)

@@ -8,6 +8,7 @@
 
 mod compute;
 mod instance;
+pub mod preview;
 pub mod ssm;
 
 use std::collections::BTreeMap;
@@ -154,26 +155,28 @@ impl SessionParams {
     }
 }
 
-impl SsmAccess {
-    /// The container named `name` on this compute.
-    pub fn container(&self, name: &str) -> Result<&Container, ObtainError> {
-        self.containers
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| ObtainError::NoSuchContainer {
-                wanted: name.to_owned(),
-                compute: self.target.clone(),
-                available: if self.containers.is_empty() {
-                    "no containers".to_owned()
-                } else {
-                    self.containers
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-            })
-    }
+/// The container named `name` among a compute's `containers`.
+pub fn find_container<'a>(
+    compute: &str,
+    containers: &'a [Container],
+    name: &str,
+) -> Result<&'a Container, ObtainError> {
+    containers
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| ObtainError::NoSuchContainer {
+            wanted: name.to_owned(),
+            compute: compute.to_owned(),
+            available: if containers.is_empty() {
+                "no containers".to_owned()
+            } else {
+                containers
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        })
 }
 
 /// Moves a secret out of the SDK's struct, zeroizing the SDK's copy.

@@ -6,6 +6,8 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ObtainError, SessionParams, TempCredentials};
+use crate::aws::{Service, Site};
+use aws_config::SdkConfig;
 
 /// A started session. `response` is the `{SessionId, TokenValue,
 /// StreamUrl}` JSON the plugin reads from its environment; the token in it
@@ -14,6 +16,7 @@ pub struct StartedSession {
     pub session_id: String,
     pub response: SecretString,
     client: aws_sdk_ssm::Client,
+    site: Site,
 }
 
 /// The SSM endpoint for `region`, as the AWS CLI would report it.
@@ -33,6 +36,14 @@ pub async fn start_session(
     params: &SessionParams,
 ) -> Result<StartedSession, ObtainError> {
     const OP: &str = "StartSession";
+    // The compute's own credentials, never a profile's: no profile to name.
+    let site = Site::new(
+        Service::Ssm,
+        &SdkConfig::builder().build(),
+        region,
+        Some(endpoint),
+        None,
+    );
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
@@ -44,6 +55,7 @@ pub async fn start_session(
             None,
             "GetComputeAccess",
         ))
+        .interceptor(site.interceptor())
         .build();
     let client = aws_sdk_ssm::Client::from_conf(config);
     let out = client
@@ -53,7 +65,7 @@ pub async fn start_session(
         .set_parameters((!params.parameters.is_empty()).then(|| params.parameters.clone().into_iter().collect()))
         .send()
         .await
-        .map_err(|e| ObtainError::Aws(crate::aws::classify("ssm", OP, region, endpoint, e)))?;
+        .map_err(|e| ObtainError::Aws(site.classify(OP, e)))?;
     let session_id = out
         .session_id()
         .ok_or(ObtainError::Incomplete {
@@ -71,6 +83,7 @@ pub async fn start_session(
         session_id,
         response: SecretString::from(response.to_string()),
         client,
+        site,
     })
 }
 
@@ -88,8 +101,8 @@ impl StartedSession {
             Ok(_) => tracing::debug!(session_id = self.session_id, "SSM session terminated"),
             Err(e) => tracing::warn!(
                 session_id = self.session_id,
-                "could not terminate the SSM session: {}",
-                aws_sdk_ssm::error::DisplayErrorContext(&e)
+                "could not terminate the SSM session (it ends by itself when idle): {}",
+                self.site.classify("TerminateSession", e)
             ),
         }
     }

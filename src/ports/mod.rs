@@ -91,7 +91,8 @@ pub struct PortSettings {
 
 pub async fn settings(gl: &GameLift, fleet_id: &str, location: Option<&str>) -> Result<PortSettings, PortError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_fleet_port_settings()
         .fleet_id(fleet_id)
         .set_location(location.map(str::to_owned))
@@ -114,7 +115,8 @@ async fn update(
     authorize: Option<&Permission>,
     revoke: Option<&Permission>,
 ) -> Result<(), PortError> {
-    gl.client
+    gl.client()
+        .await
         .update_fleet_port_settings()
         .fleet_id(fleet_id)
         .set_inbound_permission_authorizations(authorize.map(|p| vec![p.to_sdk()]))

@@ -1,9 +1,11 @@
 //! An on-disk cache of fleet metadata, so a warm `connect` with a fleet ID
-//! makes exactly one GameLift call: the access call.
+//! asks GameLift only for the status and the access.
 //!
 //! What is cached (home region, compute type, OS, SDK generation, locations)
-//! is fixed for a fleet's life except its locations and status, hence a TTL
-//! rather than forever; `--refresh` bypasses it. The cache holds no secret.
+//! is fixed for a fleet's life except its locations, hence a TTL rather than
+//! forever; `--refresh` bypasses it. The status is never cached: it changes
+//! (ACTIVATING turns ACTIVE), and a refusal served from a cache would outlive
+//! its cause. The cache holds no secret.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -50,7 +52,11 @@ impl FleetCache {
         let entry = self.read().fleets.remove(&key(region, fleet_id))?;
         let fresh = now.saturating_sub(entry.fetched_at) < TTL.as_secs();
         tracing::debug!(fleet_id, region, fresh, "fleet cache hit");
-        fresh.then_some(entry.fleet)
+        // Files written before the status was left out may still hold one.
+        fresh.then_some(FleetInfo {
+            status: String::new(),
+            ..entry.fleet
+        })
     }
 
     pub fn put(&self, fleet: &FleetInfo) {
@@ -63,7 +69,10 @@ impl FleetCache {
             key(&fleet.region, &fleet.fleet_id),
             Entry {
                 fetched_at: now,
-                fleet: fleet.clone(),
+                fleet: FleetInfo {
+                    status: String::new(),
+                    ..fleet.clone()
+                },
             },
         );
         // Write a sibling and rename it over: concurrent runs never see half a file.

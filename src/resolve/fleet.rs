@@ -10,7 +10,7 @@ use crate::aws::GameLift;
 /// ResolveAlias: the fleet a SIMPLE alias routes to.
 pub async fn resolve_alias(gl: &GameLift, alias: &str) -> Result<String, ResolveError> {
     const OP: &str = "ResolveAlias";
-    match gl.client.resolve_alias().alias_id(alias).send().await {
+    match gl.client().await.resolve_alias().alias_id(alias).send().await {
         Ok(out) => out
             .fleet_id
             .ok_or_else(|| ResolveError::Mismatch(format!("{OP} returned no fleet for {alias}"))),
@@ -39,7 +39,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
     let mut found: BTreeMap<String, String> = BTreeMap::new();
 
     let aliases = gl
-        .client
+        .client()
+        .await
         .list_aliases()
         .name(name)
         .into_paginator()
@@ -72,7 +73,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
     let fleet_ids = list_fleet_ids(gl).await?;
     for chunk in fleet_ids.chunks(50) {
         let out = gl
-            .client
+            .client()
+            .await
             .describe_fleet_attributes()
             .set_fleet_ids(Some(chunk.to_vec()))
             .send()
@@ -110,7 +112,8 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
 
 /// ListFleets: every fleet ID in the region.
 pub async fn list_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> {
-    gl.client
+    gl.client()
+        .await
         .list_fleets()
         .into_paginator()
         .items()
@@ -127,6 +130,7 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
     match found.pop() {
         Some(info) => Ok(info),
         None => Err(crate::aws::AwsError::NotFound {
+            service: crate::aws::Service::GameLift,
             op: "DescribeFleetAttributes",
             region: gl.region.clone(),
             message: format!("no fleet {fleet_id}"),
@@ -143,7 +147,8 @@ pub async fn describe_many(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<Fl
     let mut attributes = Vec::with_capacity(fleet_ids.len());
     for chunk in fleet_ids.chunks(50) {
         let out = gl
-            .client
+            .client()
+            .await
             .describe_fleet_attributes()
             .set_fleet_ids(Some(chunk.to_vec()))
             .send()
@@ -188,7 +193,8 @@ pub async fn describe_many(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<Fl
                 Some(known) => known.clone(),
                 None => {
                     let build = gl
-                        .client
+                        .client()
+                        .await
                         .describe_build()
                         .build_id(build_id)
                         .send()
@@ -227,7 +233,8 @@ pub async fn describe_many(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<Fl
 /// ListContainerFleets: the region's container fleet IDs.
 pub async fn list_container_fleet_ids(gl: &GameLift) -> Result<Vec<String>, ResolveError> {
     let fleets = gl
-        .client
+        .client()
+        .await
         .list_container_fleets()
         .into_paginator()
         .items()
@@ -238,10 +245,52 @@ pub async fn list_container_fleet_ids(gl: &GameLift) -> Result<Vec<String>, Reso
     Ok(fleets.iter().filter_map(|f| f.fleet_id().map(str::to_owned)).collect())
 }
 
+/// DescribeFleetAttributes for the status alone: never cached, asked each
+/// time it matters. Container fleets it does not describe have none (`""`).
+pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveError> {
+    match statuses(gl, &[fleet_id.to_owned()]).await?.remove(fleet_id) {
+        Some(status) => Ok(status),
+        None if fleet_id.starts_with("containerfleet-") => Ok(String::new()),
+        None => Err(crate::aws::AwsError::NotFound {
+            service: crate::aws::Service::GameLift,
+            op: "DescribeFleetAttributes",
+            region: gl.region.clone(),
+            message: format!("no fleet {fleet_id}"),
+        }
+        .into()),
+    }
+}
+
+/// [`status`] for many fleets, up to 50 IDs a DescribeFleetAttributes call:
+/// the status of each fleet GameLift describes, by fleet ID.
+pub async fn statuses(gl: &GameLift, fleet_ids: &[String]) -> Result<BTreeMap<String, String>, ResolveError> {
+    let mut found = BTreeMap::new();
+    for chunk in fleet_ids.chunks(50) {
+        let out = gl
+            .client()
+            .await
+            .describe_fleet_attributes()
+            .set_fleet_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
+        for attrs in out.fleet_attributes() {
+            if let Some(id) = attrs.fleet_id() {
+                found.insert(
+                    id.to_owned(),
+                    attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// The fleet's locations, home region first.
 async fn locations(gl: &GameLift, fleet_id: &str) -> Result<Vec<String>, ResolveError> {
     let pages = gl
-        .client
+        .client()
+        .await
         .describe_fleet_location_attributes()
         .fleet_id(fleet_id)
         .into_paginator()

@@ -68,7 +68,8 @@ pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummar
     for location in &fleet.locations {
         if fleet.compute == ComputeType::Container {
             let computes = gl
-                .client
+                .client()
+                .await
                 .list_compute()
                 .fleet_id(&fleet.fleet_id)
                 .location(location)
@@ -85,7 +86,8 @@ pub async fn list(gl: &GameLift, fleet: &FleetInfo) -> Result<Vec<InstanceSummar
             );
         } else {
             let instances = gl
-                .client
+                .client()
+                .await
                 .describe_instances()
                 .fleet_id(&fleet.fleet_id)
                 .location(location)
@@ -149,7 +151,8 @@ async fn location_of(gl: &GameLift, fleet: &FleetInfo, sdk: Sdk, id: &str) -> Re
         return Ok(fleet.region.clone());
     }
     let out = gl
-        .client
+        .client()
+        .await
         .describe_compute()
         .fleet_id(&fleet.fleet_id)
         .compute_name(id)
@@ -203,7 +206,8 @@ pub(super) async fn by_game_session(
         )
     };
     let out = gl
-        .client
+        .client()
+        .await
         .describe_game_sessions()
         .game_session_id(&arn)
         .send()

@@ -128,11 +128,22 @@ pub enum ResolveError {
     Cancelled,
 }
 
+/// Whether `fleet.status` was read from GameLift in this run. The cache
+/// never holds a status; container fleets have none to read.
+fn status_known(fleet: &FleetInfo) -> bool {
+    !fleet.status.is_empty() || fleet.compute == ComputeType::Container
+}
+
 /// Resolves references against one region's GameLift.
 pub struct Resolver<'a> {
     gl: &'a GameLift,
     cache: FleetCache,
     refresh: bool,
+    /// Leave the status unknown (`""`) when the rest came from the cache,
+    /// for a caller that asks for it with [`Resolver::ensure_usable`] only
+    /// when it matters (`connect`, whose warm path through the agent makes
+    /// no call at all).
+    status_later: bool,
 }
 
 impl<'a> Resolver<'a> {
@@ -142,7 +153,15 @@ impl<'a> Resolver<'a> {
             gl,
             cache: FleetCache::open(),
             refresh,
+            status_later: false,
         }
+    }
+
+    /// See [`Resolver::status_later`]: [`Resolver::fleet`] and
+    /// [`Resolver::target`] ask for no status the cache cannot give.
+    pub fn status_later(mut self) -> Self {
+        self.status_later = true;
+        self
     }
 
     /// The fleet a reference names, with its metadata.
@@ -157,10 +176,15 @@ impl<'a> Resolver<'a> {
         self.fleet_info(&fleet_id).await
     }
 
+    /// The fleet's metadata: what cannot change from the cache, the status
+    /// from GameLift, now (unless [`Resolver::status_later`]).
     pub async fn fleet_info(&self, fleet_id: &str) -> Result<FleetInfo, ResolveError> {
         if !self.refresh
-            && let Some(info) = self.cache.get(&self.gl.region, fleet_id)
+            && let Some(mut info) = self.cache.get(&self.gl.region, fleet_id)
         {
+            if !self.status_later {
+                info.status = fleet::status(self.gl, fleet_id).await?;
+            }
             return Ok(info);
         }
         let info = fleet::describe(self.gl, fleet_id).await?;
@@ -172,6 +196,17 @@ impl<'a> Resolver<'a> {
     /// as [`Resolver::target`] does, for callers that pick instances themselves.
     pub fn check_usable(&self, fleet: &FleetInfo) -> Result<(), ResolveError> {
         fleet::check_usable(fleet)
+    }
+
+    /// [`Resolver::check_usable`], asking GameLift for the status first if
+    /// it is not known (it came from the cache, see [`Resolver::status_later`]).
+    pub async fn ensure_usable(&self, fleet: &FleetInfo) -> Result<(), ResolveError> {
+        if status_known(fleet) {
+            return fleet::check_usable(fleet);
+        }
+        let mut now = fleet.clone();
+        now.status = fleet::status(self.gl, &fleet.fleet_id).await?;
+        fleet::check_usable(&now)
     }
 
     /// Every fleet of the region, container fleets included (ListFleets
@@ -190,6 +225,16 @@ impl<'a> Resolver<'a> {
             match (!self.refresh).then(|| self.cache.get(&self.gl.region, id)).flatten() {
                 Some(info) => known.push(info),
                 None => missing.push(id.clone()),
+            }
+        }
+        // The cache holds no status: ask for the cached fleets' statuses now.
+        if !known.is_empty() {
+            let ids: Vec<String> = known.iter().map(|f| f.fleet_id.clone()).collect();
+            let statuses = fleet::statuses(self.gl, &ids).await?;
+            for info in &mut known {
+                if let Some(status) = statuses.get(&info.fleet_id) {
+                    info.status = status.clone();
+                }
             }
         }
         for info in fleet::describe_many(self.gl, &missing).await? {
@@ -226,7 +271,19 @@ impl<'a> Resolver<'a> {
         sdk: Option<Sdk>,
         interactive: bool,
     ) -> Result<Target, ResolveError> {
-        fleet::check_usable(&fleet)?;
+        if !self.status_later || status_known(&fleet) {
+            fleet::check_usable(&fleet)?;
+        } else if fleet.compute == ComputeType::Anywhere {
+            // Known from the cache: no status needed to refuse it.
+            fleet::check_usable(&fleet)?;
+        }
+        if fleet.compute == ComputeType::Container && sdk == Some(Sdk::V4) {
+            return Err(ResolveError::Mismatch(format!(
+                "{} is a container fleet: GameLift grants SSM access to it only (server SDK 5, \
+                 GetComputeAccess), never an ssh key or password\n  drop --sdk 4",
+                fleet.fleet_id
+            )));
+        }
         let sdk = sdk.or(fleet.sdk).unwrap_or_else(|| {
             // No build to ask (Realtime script fleets): those predate SDK 5.
             tracing::debug!(fleet_id = %fleet.fleet_id, "no server SDK version known; assuming 4.x");

@@ -95,7 +95,8 @@ fn summary(ps: &aws_sdk_gamelift::types::PlayerSession) -> PlayerSessionSummary 
 /// DescribePlayerSessions(PlayerSessionId).
 pub async fn by_id(gl: &GameLift, player_session_id: &str) -> Result<PlayerSessionSummary, ResolveError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_player_sessions()
         .player_session_id(player_session_id)
         .send()
@@ -110,7 +111,8 @@ pub async fn by_id(gl: &GameLift, player_session_id: &str) -> Result<PlayerSessi
 /// DescribePlayerSessions(PlayerId), every page, in every fleet of the region.
 pub async fn by_player(gl: &GameLift, player_id: &str) -> Result<Vec<PlayerSessionSummary>, ResolveError> {
     let sessions = gl
-        .client
+        .client()
+        .await
         .describe_player_sessions()
         .player_id(player_id)
         .into_paginator()

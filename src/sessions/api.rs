@@ -24,7 +24,8 @@ fn row(gs: &aws_sdk_gamelift::types::GameSession, location: &str) -> GameSession
 /// DescribeGameSessions(FleetId, Location), every page.
 pub async fn in_location(gl: &GameLift, fleet_id: &str, location: &str) -> Result<Vec<GameSessionRow>, AwsError> {
     let sessions = gl
-        .client
+        .client()
+        .await
         .describe_game_sessions()
         .fleet_id(fleet_id)
         .location(location)
@@ -40,7 +41,8 @@ pub async fn in_location(gl: &GameLift, fleet_id: &str, location: &str) -> Resul
 /// DescribeGameSessions(GameSessionId).
 pub async fn one(gl: &GameLift, game_session_id: &str, home: &str) -> Result<Option<GameSessionRow>, AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_game_sessions()
         .game_session_id(game_session_id)
         .send()
@@ -53,7 +55,8 @@ pub async fn one(gl: &GameLift, game_session_id: &str, home: &str) -> Result<Opt
 /// it goes straight into a secret.
 pub async fn log_url(gl: &GameLift, game_session_id: &str) -> Result<SecretString, SessionsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .get_game_session_log_url()
         .game_session_id(game_session_id)
         .send()

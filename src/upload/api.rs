@@ -82,6 +82,7 @@ fn build_info(b: &aws_sdk_gamelift::types::Build) -> BuildInfo {
 
 fn bad(op: &'static str, gl: &GameLift, what: &str) -> AwsError {
     AwsError::BadResponse {
+        service: crate::aws::Service::GameLift,
         op,
         endpoint: gl.endpoint(),
         detail: format!("the answer has no {what}"),
@@ -121,7 +122,8 @@ pub async fn create_build(
     new: &NewBuild,
 ) -> Result<(BuildInfo, UploadCredentials, StorageLocation), AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .create_build()
         .name(&new.name)
         .version(&new.version)
@@ -146,7 +148,8 @@ pub async fn request_upload_credentials(
     build: &str,
 ) -> Result<(UploadCredentials, StorageLocation), AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .request_upload_credentials()
         .build_id(build)
         .send()
@@ -163,7 +166,8 @@ pub async fn request_upload_credentials(
 /// DescribeBuild.
 pub async fn describe_build(gl: &GameLift, build: &str) -> Result<BuildInfo, AwsError> {
     let out = gl
-        .client
+        .client()
+        .await
         .describe_build()
         .build_id(build)
         .send()
@@ -180,7 +184,8 @@ pub async fn list_builds(gl: &GameLift) -> Result<Vec<BuildInfo>, AwsError> {
     let mut next: Option<String> = None;
     loop {
         let out = gl
-            .client
+            .client()
+            .await
             .list_builds()
             .set_next_token(next.take())
             .send()

@@ -115,9 +115,15 @@ fn reupload_command(dir: &std::path::Path, build_id: &str, region: &str, opts: &
         "--region".to_owned(),
         region.to_owned(),
     ];
+    let quote = |v: &String| shlex::try_quote(v).map_or_else(|_| v.clone(), |q| q.into_owned());
     if let Some(p) = &opts.profile {
         words.push("--profile".to_owned());
-        words.push(shlex::try_quote(p).map_or_else(|_| p.clone(), |q| q.into_owned()));
+        words.push(quote(p));
+    }
+    // Followed as printed, it must reach the same GameLift.
+    if let Some(url) = &opts.endpoint_url {
+        words.push("--endpoint-url".to_owned());
+        words.push(quote(url));
     }
     words.join(" ")
 }

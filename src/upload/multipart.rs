@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, future};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use secrecy::ExposeSecret;
 
 use super::api::{self, StorageLocation, UploadCredentials};
 use super::zipstream::Part;
-use crate::aws::{AwsError, AwsOptions, GameLift};
+use crate::aws::{AwsError, AwsOptions, GameLift, Service, Site};
 
 /// How often one part may meet expired credentials before giving up.
 const MAX_REFRESHES_PER_PART: u32 = 3;
@@ -36,12 +36,10 @@ pub enum S3Error {
         code: String,
         message: String,
     },
-    #[error("S3 {op} could not reach {endpoint}: {detail}\n  check the network; try again with the same --build-id")]
-    Unreachable {
-        op: &'static str,
-        endpoint: String,
-        detail: String,
-    },
+    /// Not an answer from S3 (unreachable, timed out, unreadable): the
+    /// classified error names S3 and the endpoint really called.
+    #[error(transparent)]
+    Unreachable(AwsError),
     #[error("refreshing the upload credentials failed: {0}")]
     Refresh(#[from] AwsError),
 }
@@ -109,7 +107,7 @@ impl ProvideCredentials for CellProvider {
 #[derive(Clone)]
 struct Bucket {
     client: aws_sdk_s3::Client,
-    endpoint: String,
+    site: Site,
     location: StorageLocation,
     cell: Arc<CredentialCell>,
     gl: GameLift,
@@ -167,11 +165,7 @@ impl Bucket {
                 code: err.code().unwrap_or("Unknown").to_owned(),
                 message: err.message().unwrap_or("no message").to_owned(),
             },
-            _ => S3Error::Unreachable {
-                op,
-                endpoint: self.endpoint.clone(),
-                detail: DisplayErrorContext(&err).to_string(),
-            },
+            _ => S3Error::Unreachable(self.site.classify(op, err)),
         }
     }
 }
@@ -197,18 +191,16 @@ impl Multipart {
             .timeout_config(timeouts)
             .load()
             .await;
-        // For messages only; the SDK resolves the real endpoint itself.
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| format!("s3.{}.amazonaws.com", gl.region));
+        // The upload credentials sign these calls, not a profile's.
+        let site = Site::new(Service::S3, &sdk_config, &gl.region, None, None);
         let config = aws_sdk_s3::config::Builder::from(&sdk_config)
             .identity_cache(aws_sdk_s3::config::IdentityCache::no_cache())
+            .interceptor(site.interceptor())
             .build();
         Multipart {
             bucket: Bucket {
                 client: aws_sdk_s3::Client::from_conf(config),
-                endpoint,
+                site,
                 location,
                 cell,
                 gl: gl.clone(),
@@ -289,7 +281,7 @@ impl Multipart {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %DisplayErrorContext(&e), "AbortMultipartUpload failed");
+                    tracing::warn!("{}", b.site.classify("AbortMultipartUpload", e));
                     break;
                 }
             }

@@ -143,6 +143,7 @@ impl World {
     /// binary, so a ProxyCommand it runs sees the same world.
     pub fn tool(&self, program: &str) -> Command {
         let base = self.cmd();
+        super::peers::require(program);
         let mut cmd = Command::new(program);
         cmd.env_clear();
         for (k, v) in base.get_envs() {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod peers;
 pub mod rdp;
 
 use std::io::Read;
@@ -32,6 +33,8 @@ pub struct World {
 impl World {
     /// An emulator whose Linux SDK 4 instance is a real sshd on 127.0.0.1.
     pub fn with_sshd() -> World {
+        peers::require("sshd");
+        peers::require("ssh");
         let dir = tempfile::tempdir().unwrap();
         let sshd_dir = dir.path().join("sshd");
         std::fs::create_dir(&sshd_dir).unwrap();
@@ -68,6 +71,7 @@ impl World {
     /// An emulator only, for tests that never reach ssh. The instance still
     /// carries a real RSA key so the access path succeeds.
     pub fn without_sshd() -> World {
+        peers::require("ssh-keygen");
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("k");
         let st = Command::new("ssh-keygen")

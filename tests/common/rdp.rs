@@ -57,7 +57,7 @@ impl RdpPeer {
         std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
 
         // The SAM line, `USER:::<NT hash>:::`, as the shadow server reads it.
-        let out = Command::new("winpr-hash")
+        let out = Command::new(super::peers::require("winpr-hash"))
             .args(["-u", user, "-p", password, "-f", "sam"])
             .stdin(Stdio::null())
             .output()
@@ -84,7 +84,7 @@ impl RdpPeer {
 
         peer.port = free_port();
         let log = std::fs::File::create(dir.join("shadow.log")).unwrap();
-        let shadow = Command::new("freerdp-shadow-cli")
+        let shadow = Command::new(super::peers::require("freerdp-shadow-cli"))
             .arg("/bind-address:127.0.0.1")
             .arg(format!("/port:{}", peer.port))
             .args(["+auth", "/sec:nla"])
@@ -178,7 +178,7 @@ fn start_xvfb(dir: &Path) -> (Child, u32) {
         {
             continue;
         }
-        let mut xvfb = Command::new("Xvfb")
+        let mut xvfb = Command::new(super::peers::require("Xvfb"))
             .arg(format!(":{number}"))
             // -noreset: the shadow server opens the display, closes it, and
             // opens it again; an X server that resets when its last client
