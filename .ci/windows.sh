@@ -225,10 +225,10 @@ python3 -c "import json,sys; ids=[f['fleet_id'] for f in json.load(open(sys.argv
 # Build upload credentials: the one output that carries them, as JSON.
 wine "$exe" --endpoint-url "$endpoint" build credentials build-1a2b3c4d-5e6f-4a7b-8c9d-000000000004 --format json \
     > "$work/creds.json" 2> "$work/creds.err" || fail "build credentials failed: $(cat "$work/creds.err")"
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=d['UploadCredentials']; \
-assert c['AccessKeyId'] and c['SecretAccessKey'] and c['SessionToken'] and d['StorageLocation']['Bucket'], d" \
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c=d['upload_credentials']; \
+assert c['access_key_id'] and c['secret_access_key'] and c['session_token'] and d['storage_location']['bucket'], d" \
     "$work/creds.json" || fail "build credentials --format json: unexpected output"
-secret=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['UploadCredentials']['SecretAccessKey'])" "$work/creds.json")
+secret=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['upload_credentials']['secret_access_key'])" "$work/creds.json")
 grep -qF "$secret" "$work/creds.err" && fail "the upload secret leaked to stderr"
 
 # Lightsail bucket keys: the listing, with the (empty) local store on Windows.
