@@ -166,7 +166,10 @@ fn print_shows_the_command_and_runs_nothing() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(args[args.len() - 3..], ["22", "--", "gl-user-remote@127.0.0.1"]);
+    assert_eq!(
+        args[args.len() - 5..],
+        ["22", "-o", "ForwardAgent=no", "--", "gl-user-remote@127.0.0.1"]
+    );
 }
 
 #[test]
