@@ -157,7 +157,7 @@ impl crate::agent::AgentError {
     fn exit_code(&self) -> u8 {
         use crate::agent::AgentError as A;
         match self {
-            A::NotRunning { .. } | A::Protocol { .. } | A::Start(_) => code::UNAVAILABLE,
+            A::NotRunning { .. } | A::Protocol { .. } | A::Start(_) | A::NotOurs { .. } => code::UNAVAILABLE,
             A::AlreadyRunning { .. } => code::USAGE,
             A::Bind { .. } | A::Io(_) => code::IO,
         }

@@ -34,7 +34,8 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.global);
+    let daemon = matches!(&cli.command, Command::Agent(a) if matches!(a.command, cli::AgentCommand::Run { .. }));
+    init_tracing(&cli.global, daemon);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -88,7 +89,11 @@ fn main() -> ExitCode {
 /// aws-config's own warnings are left to `-vv`: off EC2 it warns, with a
 /// screenful of HTTP debug output, that the instance metadata service gave
 /// no region, just before our own error says how to set one.
-fn init_tracing(global: &cli::GlobalArgs) {
+///
+/// The agent daemon (`agent run`) logs to a file unless its stderr is the
+/// journal or a terminal (`agent/log.rs`). No failed write ends a process:
+/// a line that cannot be written is dropped.
+fn init_tracing(global: &cli::GlobalArgs, daemon: bool) {
     let default = match (global.debug, global.verbose) {
         (true, _) | (_, 2..) => "debug",
         (_, 1) => "warn,aws_config=error,gamelift_access=debug",
@@ -96,9 +101,16 @@ fn init_tracing(global: &cli::GlobalArgs) {
     };
     let filter = EnvFilter::try_from_env("GAMELIFT_ACCESS_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let writer = if daemon {
+        agent::log::log_panics();
+        agent::log::daemon_writer()
+    } else {
+        agent::log::Writer
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        .log_internal_errors(false)
         .with_ansi(color)
         .with_target(global.debug || global.verbose > 0)
         .without_time()

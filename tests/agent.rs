@@ -504,3 +504,151 @@ fn a_second_ssm_connect_uses_the_agents_cached_compute_credentials() {
     connect(&[]);
     assert_eq!(w.emulator.calls_to("GetComputeAccess").len(), 3);
 }
+
+#[test]
+fn ssh_flags_and_forwards_reach_ssh_through_the_agent_too() {
+    let w = World::with_sshd();
+    let agent = Agent::start(&w, &[]);
+    // The first run adds the key to the agent; the second finds it there.
+    for round in ["cold", "warm"] {
+        let out = run(w.connect(&[
+            "--ssh-flag=-v",
+            "--ssh-flag",
+            "-o ServerAliveInterval=30",
+            "--",
+            "echo",
+            round,
+        ]));
+        assert_eq!(code(out.status), 0, "{round}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), format!("{round}\n"));
+        let stderr = text(&out.stderr);
+        // -v reached ssh: its debug lines are there.
+        assert!(stderr.contains("debug1:"), "{round}: no -v: {stderr}");
+    }
+    // Both went through the agent: one key fetched, never a key file.
+    assert!(w.key_files().is_empty());
+    assert_eq!(w.emulator.calls_to("GetInstanceAccess").len(), 1);
+    assert!(agent.list().contains(&format!("instance={INSTANCE}")));
+}
+
+/// A Unix socket at `path` served by `nobody`: python3 drops to nobody
+/// before it listens (SO_PEERCRED reports the listener's credentials then),
+/// prints `ready`, and for each connection prints how many bytes the client
+/// sent before it hung up.
+fn serve_as_nobody(path: &Path) -> std::process::Child {
+    let script = r#"
+import os, socket, sys
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(8)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(20)
+    n = 0
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+    except OSError:
+        pass
+    c.close()
+    print(n, flush=True)
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    read_until_line(&mut child, "ready");
+    child
+}
+
+#[test]
+fn a_socket_served_by_another_user_is_sent_nothing() {
+    let w = World::with_sshd();
+    let socket = open_dir(&w, "planted").join("agent.sock");
+    let server = serve_as_nobody(&socket);
+
+    // agent status names the socket and its owner, and fails.
+    let mut cmd = w.cmd();
+    cmd.arg("agent").arg("--socket").arg(&socket).arg("status");
+    let out = run(cmd);
+    let stderr = text(&out.stderr);
+    assert_eq!(code(out.status), 69, "{stderr}");
+    assert!(
+        stderr.contains(socket.to_str().unwrap()) && stderr.contains("uid 65534 (nobody)"),
+        "{stderr}"
+    );
+
+    // connect, pointed at it, says so and goes on without the agent.
+    let mut cmd = w.connect(&["--", "echo", "no-agent"]);
+    cmd.env("GAMELIFT_ACCESS_AGENT_SOCK", &socket);
+    let out = run(cmd);
+    let stderr = text(&out.stderr);
+    assert_eq!(code(out.status), 0, "{stderr}");
+    assert_eq!(text(&out.stdout), "no-agent\n");
+    assert!(
+        stderr.contains("not using the agent") && stderr.contains("nobody"),
+        "{stderr}"
+    );
+
+    // Not a byte reached the impostor, over every connection made to it.
+    // SAFETY: kill(2) on our own child, not yet reaped.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    let out = server.wait_with_output().unwrap();
+    let counts: Vec<String> = text(&out.stdout).lines().skip(1).map(str::to_owned).collect();
+    assert!(!counts.is_empty(), "no client connected");
+    assert!(
+        counts.iter().all(|n| n == "0"),
+        "bytes sent to another user's socket: {counts:?}"
+    );
+}
+
+#[test]
+fn a_client_that_never_reads_its_answers_loses_its_connection() {
+    let w = World::without_sshd();
+    let agent = Agent::start(&w, &[]);
+    let own = w.dir.path().join("own_key");
+    ssh_keygen(
+        &own,
+        Some("a comment long enough to make each answer a few hundred bytes"),
+    );
+    assert!(agent.ssh_add(&[own.to_str().unwrap()]).status.success());
+    let baseline = open_fds(agent.pid());
+
+    // Thousands of key listings, and not one answer read: the agent's
+    // answers fill the socket's buffer and its writes block.
+    let mut hog = UnixStream::connect(&agent.socket).unwrap();
+    let requests: Vec<u8> = [0u8, 0, 0, 1, 11].repeat(20_000);
+    let mut writer = hog.try_clone().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = writer.write_all(&requests);
+    });
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while open_fds(agent.pid()) <= baseline {
+        assert!(Instant::now() < deadline, "the connection never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The agent gives up on it (after its write timeout) and frees the slot.
+    while open_fds(agent.pid()) > baseline {
+        assert!(
+            Instant::now() < deadline,
+            "a client that never reads still holds its connection"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // What it did send ends in end-of-file: the connection is closed.
+    let mut rest = vec![];
+    let _ = hog.read_to_end(&mut rest);
+    feeder.join().unwrap();
+    assert!(
+        agent.list().contains("own_key") || agent.list().contains("a comment"),
+        "{}",
+        agent.list()
+    );
+}

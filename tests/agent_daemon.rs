@@ -1,7 +1,8 @@
 //! `agent start|status|stop`: the daemon is started for real, in the
 //! background, and reaped by this test process, which makes itself the
-//! subreaper of its orphans (the daemon is one by design). Alone in its own
-//! test binary so that doing so affects no other test.
+//! subreaper of its orphans (the daemon is one by design). In a test binary
+//! of their own so that doing so affects no other test; each test here
+//! reaps its own daemon by pid.
 
 mod common;
 
@@ -95,4 +96,71 @@ fn start_returns_once_the_socket_answers_status_lists_and_stop_ends_it() {
     assert_eq!(code(out.status), 64, "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("already answers"), "{}", text(&out.stderr));
     drop(first);
+}
+
+/// Reaps `pid`, a daemon this subreaper inherited, once `agent stop` ends it.
+fn stop_and_reap(w: &World, pid: i32) {
+    let out = agent(w, &["agent", "stop"]);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let mut status = 0;
+    // SAFETY: waitpid on a process this subreaper inherited.
+    let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(reaped, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "status {status:#x}"
+    );
+}
+
+#[test]
+fn a_daemon_whose_stderr_reader_is_gone_logs_to_its_file_and_keeps_serving() {
+    use std::io::{Read, Write};
+    // SAFETY: prctl with an integer argument.
+    assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
+    let w = World::without_sshd();
+    let socket = w.agent_socket();
+    // Every connection makes the daemon log a line.
+    let mut cmd = w.cmd();
+    cmd.env("GAMELIFT_ACCESS_LOG", "debug")
+        .args(["--output", "json", "agent", "start"]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let started: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pid = started["pid"].as_i64().unwrap() as i32;
+    // `agent start` has exited: the daemon's stderr is a pipe nobody reads.
+    for _ in 0..3 {
+        // An unknown message: logged, and answered with FAILURE.
+        let mut c = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        c.write_all(&[0, 0, 0, 4, 200, 1, 2, 3]).unwrap();
+        let mut answer = [0u8; 5];
+        c.read_exact(&mut answer).expect("the agent answers after logging");
+        assert_eq!(answer, [0, 0, 0, 1, 5]);
+    }
+    let out = agent(&w, &["--output", "json", "agent", "status"]);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["pid"], pid);
+
+    // The lines are in its log file, stamped.
+    let log = std::fs::read_to_string(w.dir.path().join("state/gamelift-access/agent.log")).unwrap();
+    assert!(log.contains("unknown message type"), "{log}");
+    assert!(log.contains("agent listening"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert_eq!(mode(&w.dir.path().join("state/gamelift-access/agent.log")), 0o600);
+
+    // Whether its memory is locked, `agent status` says, and truly.
+    let locked = status["memory_locked"].as_bool().expect("memory_locked is a boolean");
+    let vm_locked_kb: u64 = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert_eq!(locked, vm_locked_kb > 0, "VmLck {vm_locked_kb} kB");
+    let out = agent(&w, &["agent", "status"]);
+    let shown = text(&out.stdout);
+    let says = if locked { "memory locked:" } else { "memory not locked:" };
+    assert!(shown.contains(says), "{shown}");
+
+    stop_and_reap(&w, pid);
 }

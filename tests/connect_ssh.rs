@@ -147,6 +147,9 @@ fn print_shows_the_command_and_runs_nothing() {
             format!("HostKeyAlias={INSTANCE}"),
             "-p".into(),
             "2222".into(),
+            // A forwarded agent would hand the instance every key it holds.
+            "-o".into(),
+            "ForwardAgent=no".into(),
             "--".into(),
             "ops@127.0.0.1".into(),
             "uptime".into(),
@@ -163,7 +166,10 @@ fn print_shows_the_command_and_runs_nothing() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(args[args.len() - 3..], ["22", "--", "gl-user-remote@127.0.0.1"]);
+    assert_eq!(
+        args[args.len() - 5..],
+        ["22", "-o", "ForwardAgent=no", "--", "gl-user-remote@127.0.0.1"]
+    );
 }
 
 #[test]

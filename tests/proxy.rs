@@ -311,3 +311,76 @@ fn a_refused_cached_key_is_dropped_and_the_rerun_gets_a_fresh_one() {
         "exactly one fresh call"
     );
 }
+
+#[test]
+fn a_forwarded_agent_lists_and_signs_but_serves_nothing_else() {
+    let s = setup();
+    let port = s.w.port().to_string();
+    let work = s.w.dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    // A user's own config below the block asks to forward everywhere.
+    let config = std::fs::read_to_string(&s.config).unwrap() + "Host *\n  ForwardAgent yes\n";
+    std::fs::write(&s.config, config).unwrap();
+    let ssh = |extra: &[&str], command: &str| {
+        s.w.tool("ssh")
+            .arg("-F")
+            .arg(&s.config)
+            .args(extra)
+            .args(["-p", &port, "-l", &s.user, &host(FLEET), command])
+            .output()
+            .unwrap()
+    };
+
+    // The block turns forwarding off, whatever comes below it.
+    let out =
+        s.w.tool("ssh")
+            .arg("-F")
+            .arg(&s.config)
+            .args(["-G", &host(FLEET)])
+            .output()
+            .unwrap();
+    ok(&out, "ssh -G");
+    assert!(
+        text(&out.stdout).contains("\nforwardagent no\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ssh(&[], "echo sock=${SSH_AUTH_SOCK:-none}");
+    ok(&out, "ssh");
+    assert_eq!(text(&out.stdout), "sock=none\n");
+
+    // `ssh -A` forwards it all the same. On the instance (this machine),
+    // whoever can reach the forwarded socket may list and sign: no more.
+    let bin = env!("CARGO_BIN_EXE_gamelift-access");
+    let w = work.display();
+    let own = s.w.dir.path().join("own_key");
+    ssh_keygen(&own, None);
+    let script = format!(
+        "echo data > {w}/data; \
+         ssh-add -l >/dev/null; echo list=$?; \
+         ssh-add -L > {w}/held.pub; ssh-keygen -Y sign -f {w}/held.pub -n test {w}/data >/dev/null 2>&1; echo sign=$?; \
+         {bin} agent --socket \"$SSH_AUTH_SOCK\" status >/dev/null 2>{w}/status.err; echo status=$?; \
+         {bin} agent --socket \"$SSH_AUTH_SOCK\" stop >/dev/null 2>&1; echo stop=$?; \
+         ssh-add {own} >/dev/null 2>&1; echo add=$?; \
+         ssh-add -D >/dev/null 2>&1; echo remove=$?",
+        own = own.display()
+    );
+    let out = ssh(&["-A"], &script);
+    ok(&out, "ssh -A");
+    assert_eq!(
+        text(&out.stdout),
+        "list=0\nsign=0\nstatus=69\nstop=69\nadd=1\nremove=1\n",
+        "status said: {}",
+        std::fs::read_to_string(work.join("status.err")).unwrap_or_default()
+    );
+    assert!(work.join("data.sig").exists(), "nothing was signed");
+
+    // The agent still runs and holds the instance's key, and only that.
+    let listed = s.agent.list();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains(&format!("instance={INSTANCE}")), "{listed}");
+    let mut cmd = s.w.cmd();
+    cmd.args(["agent", "status"]);
+    let out = run(cmd);
+    assert_eq!(code(out.status), 0, "{}", text(&out.stderr));
+}

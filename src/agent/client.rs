@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ssh_agent_lib::proto::{
-    AddIdentity, AddIdentityConstrained, Extension, KeyConstraint, PrivateCredential, RemoveIdentity, Request, Response,
+    AddIdentity, AddIdentityConstrained, KeyConstraint, PrivateCredential, RemoveIdentity, Request, Response,
 };
 use ssh_agent_lib::ssh_encoding::{Decode, Encode};
 use ssh_key::private::KeypairData;
@@ -19,9 +19,10 @@ use ssh_key::public::KeyData;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use zeroize::Zeroizing;
 
+use super::proto::new_message;
 use super::proto::{ComputeCredentials, GetComputeRequest, PromoteRequest, StatusRequest, StatusResponse, StopRequest};
 use super::server::MAX_MESSAGE;
-use super::{AgentError, KeyMeta, transport};
+use super::{AgentError, KeyMeta, NotOurs, transport};
 use crate::obtain::{Container, InstanceKey, SsmAccess, TempCredentials};
 
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,16 +65,22 @@ pub struct HeldKey {
 
 impl AgentClient {
     /// Connects to the agent on `path`, or `None` if no agent answers there
-    /// (no socket, or one a dead agent left; on Windows also a pipe served
-    /// by another user's process).
-    pub async fn connect(path: &Path) -> Option<AgentClient> {
+    /// (no socket, or one a dead agent left). A socket (pipe) served by
+    /// another user is an error, [`AgentError::NotOurs`]: nothing is sent to it.
+    pub async fn connect(path: &Path) -> Result<Option<AgentClient>, AgentError> {
         match tokio::time::timeout(CALL_TIMEOUT, transport::connect(path)).await {
-            Ok(Ok(stream)) => Some(AgentClient::over(stream, path)),
-            Ok(Err(e)) => {
-                tracing::debug!(socket = %path.display(), "no agent: {e}");
-                None
-            }
-            Err(_) => None,
+            Ok(Ok(stream)) => Ok(Some(AgentClient::over(stream, path))),
+            Ok(Err(e)) => match e.get_ref().and_then(|inner| inner.downcast_ref::<NotOurs>()) {
+                Some(not_ours) => Err(AgentError::NotOurs {
+                    path: path.to_owned(),
+                    owner: not_ours.owner.clone(),
+                }),
+                None => {
+                    tracing::debug!(socket = %path.display(), "no agent: {e}");
+                    Ok(None)
+                }
+            },
+            Err(_) => Ok(None),
         }
     }
 }
@@ -153,7 +160,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
                 .collect(),
             lifetime_secs: 0,
         };
-        let request = Extension::new_message(credentials).map_err(|e| self.protocol(e.to_string()))?;
+        let request = new_message(credentials).map_err(|e| self.protocol(e.to_string()))?;
         self.expect_success(Request::Extension(request), "keep the compute credentials")
             .await
     }
@@ -165,7 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
         fleet_id: &str,
         compute_name: &str,
     ) -> Result<Option<(SsmAccess, Duration)>, AgentError> {
-        let request = Extension::new_message(GetComputeRequest {
+        let request = new_message(GetComputeRequest {
             fleet_id: fleet_id.to_owned(),
             compute_name: compute_name.to_owned(),
         })
@@ -208,7 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
     }
 
     pub async fn status(&mut self) -> Result<StatusResponse, AgentError> {
-        let request = Extension::new_message(StatusRequest).map_err(|e| self.protocol(e.to_string()))?;
+        let request = new_message(StatusRequest).map_err(|e| self.protocol(e.to_string()))?;
         match self.call(Request::Extension(request)).await? {
             Response::ExtensionResponse(ext) => ext
                 .parse_message::<StatusResponse>()
@@ -277,15 +284,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AgentClient<S> {
 
     /// Asks the agent to list this key first.
     pub async fn promote(&mut self, public: &KeyData) -> Result<(), AgentError> {
-        let request =
-            Extension::new_message(PromoteRequest { key: public.clone() }).map_err(|e| self.protocol(e.to_string()))?;
+        let request = new_message(PromoteRequest { key: public.clone() }).map_err(|e| self.protocol(e.to_string()))?;
         self.expect_success(Request::Extension(request), "list the key first")
             .await
     }
 
     /// Asks the agent to drop its keys and exit.
     pub async fn stop(&mut self) -> Result<(), AgentError> {
-        let request = Extension::new_message(StopRequest).map_err(|e| self.protocol(e.to_string()))?;
+        let request = new_message(StopRequest).map_err(|e| self.protocol(e.to_string()))?;
         self.expect_success(Request::Extension(request), "stop").await
     }
 }

@@ -6,21 +6,24 @@
 //! - Everywhere: `RLIMIT_CORE 0`.
 //! - `mlockall`, best effort: only where the memory-lock limit cannot make a
 //!   later allocation fail (unlimited, or privileged), so keys are not
-//!   swapped out.
+//!   swapped out. `harden` says whether it did, and `agent status` shows it.
 //! - Windows: the process's own DACL is narrowed (`winsec::restrict_own_process`,
 //!   as PuTTY's Pageant does), so other processes, the same user's included,
 //!   cannot open it to read its memory; the counterpart of PR_SET_DUMPABLE.
 //!   Windows has no RLIMIT_CORE, and heap pages cannot be locked as a whole.
 
+/// Hardens the process; returns whether its memory is locked.
 #[cfg(windows)]
-pub fn harden() {
+pub fn harden() -> bool {
     if let Err(e) = crate::winsec::restrict_own_process() {
         tracing::warn!("cannot narrow the agent process's DACL: {e}");
     }
+    false
 }
 
+/// Hardens the process; returns whether its memory is locked.
 #[cfg(unix)]
-pub fn harden() {
+pub fn harden() -> bool {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: prctl with PR_SET_DUMPABLE takes a plain integer.
@@ -43,11 +46,11 @@ pub fn harden() {
     if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &zero) } != 0 {
         tracing::warn!("RLIMIT_CORE 0 failed: {}", std::io::Error::last_os_error());
     }
-    lock_memory();
+    lock_memory()
 }
 
 #[cfg(unix)]
-fn lock_memory() {
+fn lock_memory() -> bool {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -58,10 +61,12 @@ fn lock_memory() {
     // SAFETY: as above.
     if !unlimited && unsafe { libc::geteuid() } != 0 {
         tracing::debug!("not locking memory: RLIMIT_MEMLOCK is limited");
-        return;
+        return false;
     }
     // SAFETY: mlockall takes flags only.
     if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
         tracing::debug!("mlockall failed: {}", std::io::Error::last_os_error());
+        return false;
     }
+    true
 }

@@ -24,6 +24,7 @@
 pub mod client;
 mod harden;
 pub mod keystore;
+pub mod log;
 #[cfg(windows)]
 pub mod pipe;
 pub mod proto;
@@ -84,6 +85,15 @@ pub async fn answers(path: &std::path::Path) -> bool {
     transport::answers(path).await
 }
 
+/// Why a client refused a socket (pipe): another user serves it. Carried
+/// inside the transport's `io::Error`, so `client.rs` can tell it from "no
+/// agent there".
+#[derive(Debug, thiserror::Error)]
+#[error("it is served by {owner}, not by you")]
+pub struct NotOurs {
+    pub owner: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("no agent answers on {}\n  start one with: gamelift-access agent start", path.display())]
@@ -96,34 +106,43 @@ pub enum AgentError {
     Protocol { path: PathBuf, reason: String },
     #[error("the agent did not start: {0}")]
     Start(String),
+    #[error(
+        "refusing the agent socket {}: it is served by {owner}, not by you, so nothing was sent to it\n  \
+         use your own agent: unset GAMELIFT_ACCESS_AGENT_SOCK or drop --socket (or remove that socket)",
+        path.display()
+    )]
+    NotOurs { path: PathBuf, owner: String },
     #[error("{0}")]
     Io(#[from] io::Error),
 }
 
-/// Parses a lifetime: `90` (seconds), `90s`, `30m`, `2h`.
+/// Parses a lifetime: `90` (seconds), `90s`, `30m`, `2h`, from 1 second to
+/// `u32::MAX` seconds (136 years: the protocol's key lifetime is a u32).
+/// The arithmetic is checked: a number too large for its unit is out of
+/// range, never wrapped round to a small one.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
+    let not_a_duration = || format!("'{text}' is not a duration: use seconds, or a number with s, m or h");
+    let out_of_range = || format!("'{text}' is out of range: use 1 second to 136 years (4294967295 seconds)");
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration: use seconds, or a number with s, m or h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => {
-            return Err(format!(
-                "'{text}' is not a duration: use seconds, or a number with s, m or h"
-            ));
-        }
-    };
-    if secs == 0 || secs > u64::from(u32::MAX) {
-        return Err(format!("'{text}' is out of range (1 second to 136 years)"));
+    if number.is_empty() {
+        return Err(not_a_duration());
     }
-    Ok(Duration::from_secs(secs))
+    let unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(not_a_duration()),
+    };
+    // All digits by now: the only way parse fails is a number past u64.
+    let n: u64 = number.parse().map_err(|_| out_of_range())?;
+    match n.checked_mul(unit) {
+        Some(secs) if secs >= 1 && secs <= u64::from(u32::MAX) => Ok(Duration::from_secs(secs)),
+        _ => Err(out_of_range()),
+    }
 }
 
 /// What a key in the agent is for. It travels in the key's comment, so
@@ -197,8 +216,27 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(
+            parse_duration("4294967295"),
+            Ok(Duration::from_secs(u64::from(u32::MAX)))
+        );
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("m").is_err());
+        // Too large for the unit: refused, never wrapped round to a small
+        // lifetime (5124095576030432h is 2^64 + 3584 seconds, which used to
+        // pass as an hour) nor a panic.
+        for big in [
+            "5124095576030432h",
+            "307445734561825861m",
+            "4294967296",
+            "1193047h",
+            "99999999999999999999999",
+            "18446744073709551615h",
+        ] {
+            let err = parse_duration(big).unwrap_err();
+            assert!(err.contains("out of range"), "{big}: {err}");
+        }
     }
 }

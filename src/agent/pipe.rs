@@ -190,10 +190,12 @@ fn server_is_us(pipe: &NamedPipeClient) -> io::Result<()> {
         Some(owner) if owner == winsec::user_sid()? => Ok(()),
         owner => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!(
-                "the pipe belongs to another user ({})",
-                owner.as_deref().unwrap_or("no owner")
-            ),
+            super::NotOurs {
+                owner: match owner {
+                    Some(sid) => format!("another user ({sid})"),
+                    None => "a process whose pipe has no owner".into(),
+                },
+            },
         )),
     }
 }
@@ -352,7 +354,7 @@ mod tests {
             user: "gl-user-remote".into(),
             host: "192.0.2.10".into(),
         };
-        let mut client = AgentClient::connect(&path).await.expect("the agent answers");
+        let mut client = AgentClient::connect(&path).await.unwrap().expect("the agent answers");
         client
             .add_instance_key(&key, &meta, Some(Duration::from_secs(120)))
             .await
@@ -371,7 +373,7 @@ mod tests {
         assert_eq!(entry.identity.credential.key_data(), key.public_key().key_data());
 
         // A second connection while the first is open sees the same keys.
-        let mut second = AgentClient::connect(&path).await.expect("a second connection");
+        let mut second = AgentClient::connect(&path).await.unwrap().expect("a second connection");
         let held = second
             .held_key(&meta.fleet_id, &meta.instance_id)
             .await

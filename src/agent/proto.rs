@@ -24,7 +24,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use ssh_agent_lib::proto::extension::MessageExtension;
-use ssh_agent_lib::proto::{Identity, ProtoError};
+use ssh_agent_lib::proto::{Extension, Identity, ProtoError};
 use ssh_agent_lib::ssh_encoding::{CheckedSum, Decode, Encode, Reader, Writer};
 use zeroize::Zeroize;
 
@@ -33,6 +33,30 @@ pub const STOP: &str = "stop@gamelift-access";
 pub const PROMOTE: &str = "promote@gamelift-access";
 pub const PUT_COMPUTE: &str = "put-compute@gamelift-access";
 pub const GET_COMPUTE: &str = "get-compute@gamelift-access";
+
+/// Every extension of ours: none is served on a connection ssh has bound to
+/// a session (`server.rs`), since ssh never sends one.
+pub const OURS: [&str; 5] = [STATUS, STOP, PROMOTE, PUT_COMPUTE, GET_COMPUTE];
+
+/// OpenSSH's `session-bind@openssh.com` (PROTOCOL.agent § 1), which ssh sends
+/// on every agent connection it makes, saying whether it is for its own
+/// authentication or for a forwarded agent.
+pub const SESSION_BIND: &str = "session-bind@openssh.com";
+
+/// `Extension::new_message`, but encoded into a buffer sized once: the
+/// crate's grows a `Vec` as it writes, and each reallocation leaves an
+/// unwiped copy of what was written so far (credentials, for
+/// `put-compute` and `get-compute`'s answer) in freed memory.
+pub fn new_message<T: MessageExtension + Encode>(message: T) -> Result<Extension, ProtoError> {
+    let len = message.encoded_len()?;
+    let mut details = Vec::with_capacity(len);
+    message.encode(&mut details)?;
+    debug_assert_eq!(details.len(), len, "encoded_len is exact, so nothing was reallocated");
+    Ok(Extension {
+        name: T::NAME.into(),
+        details: details.into(),
+    })
+}
 
 macro_rules! empty_request {
     ($name:ident, $ext:expr) => {
@@ -101,6 +125,13 @@ pub struct StatusResponse {
     /// once it starts to authenticate: `proxy` compares it before and after
     /// a session to tell a refused key from a session that never got that far.
     pub listings: u32,
+    /// Whether the agent's memory is locked (mlockall), so keys are never
+    /// swapped out; `None` from an agent too old to say.
+    pub memory_locked: Option<bool>,
+    /// Keys and compute credentials held but left out of `keys` and
+    /// `computes`, to keep the answer under [`crate::agent::server::MAX_MESSAGE`].
+    pub omitted_keys: u32,
+    pub omitted_computes: u32,
 }
 
 /// A cached GetComputeAccess answer, as `agent status` shows it.
@@ -146,6 +177,8 @@ impl Encode for StatusResponse {
                 .checked_sum()?,
             );
         }
+        // The trailer: memory_locked, omitted_keys, omitted_computes.
+        lengths.push(1 + 4 + 4);
         lengths.checked_sum()
     }
 
@@ -169,6 +202,9 @@ impl Encode for StatusResponse {
             c.expires_in_secs.encode(writer)?;
         }
         self.listings.encode(writer)?;
+        u8::from(self.memory_locked == Some(true)).encode(writer)?;
+        self.omitted_keys.encode(writer)?;
+        self.omitted_computes.encode(writer)?;
         Ok(())
     }
 }
@@ -201,13 +237,27 @@ impl Decode for StatusResponse {
                 expires_in_secs: u32::decode(reader)?,
             });
         }
+        let listings = u32::decode(reader)?;
+        // The trailer, which an older agent does not send.
+        let (memory_locked, omitted_keys, omitted_computes) = if reader.remaining_len() == 0 {
+            (None, 0, 0)
+        } else {
+            (
+                Some(u8::decode(reader)? != 0),
+                u32::decode(reader)?,
+                u32::decode(reader)?,
+            )
+        };
         Ok(Self {
             pid,
             default_ttl_secs,
             keys,
             compute_ttl_secs,
             computes,
-            listings: u32::decode(reader)?,
+            listings,
+            memory_locked,
+            omitted_keys,
+            omitted_computes,
         })
     }
 }

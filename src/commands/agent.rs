@@ -32,7 +32,7 @@ pub fn socket_path(explicit: Option<std::path::PathBuf>) -> Result<std::path::Pa
     }
 }
 
-pub use imp::spawn_daemon;
+pub use imp::ensure_running;
 
 mod imp {
     use std::io::{BufRead, BufReader, Read, Write};
@@ -63,9 +63,11 @@ mod imp {
         }
     }
 
-    /// Tells `agent start` we answer, then lets go of its pipe: the daemon
-    /// never writes to stdout again. (On Windows the pipe is left as it is:
-    /// there is no SIGPIPE, and nothing is written to it again.)
+    /// Tells `agent start` we answer, then lets go of its pipes: the daemon
+    /// never writes to stdout again, and when it logs to a file, nothing
+    /// writes to stderr either (its reader, `agent start`, is about to
+    /// exit). (On Windows the pipes are left as they are: there is no
+    /// SIGPIPE, and the log never fails a write.)
     fn announce_and_close_stdout(socket: &Path) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", socket.display());
@@ -73,15 +75,21 @@ mod imp {
         #[cfg(unix)]
         if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
             use std::os::fd::AsRawFd;
-            // SAFETY: dup2 onto our own stdout, from a descriptor we own.
-            unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) };
+            // SAFETY: dup2 onto our own stdout and stderr, from a descriptor we own.
+            unsafe {
+                libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
+                if crate::agent::log::to_file() {
+                    libc::dup2(null.as_raw_fd(), libc::STDERR_FILENO);
+                }
+            }
         }
     }
 
     async fn start(global: &GlobalArgs, socket: &Path, lifetimes: Lifetimes) -> Result<u8> {
-        let (pid, already) = match AgentClient::connect(socket).await {
-            Some(mut client) => (client.status().await?.pid, true),
-            None => (spawn_daemon(socket, lifetimes)?, false),
+        let (mut client, started) = ensure_running(socket, lifetimes).await?;
+        let (pid, already) = match started {
+            Some(pid) => (pid, false),
+            None => (client.status().await?.pid, true),
         };
         match global.output {
             OutputFormat::Table => {
@@ -98,10 +106,36 @@ mod imp {
         Ok(0)
     }
 
+    /// The agent on `socket`, started if none answers, and the pid of the
+    /// one started (`None` if one was running). Many processes may call
+    /// this at once (ssh runs a `proxy` per connection): one agent starts
+    /// (`agent run` binds under a lock, see `agent/socket.rs`), and every
+    /// other caller's daemon finds it answering, gives way, and the caller
+    /// uses it.
+    pub async fn ensure_running(socket: &Path, lifetimes: Lifetimes) -> Result<(AgentClient, Option<u32>)> {
+        if let Some(client) = AgentClient::connect(socket).await? {
+            return Ok((client, None));
+        }
+        let spawned = spawn_daemon(socket, lifetimes);
+        match (AgentClient::connect(socket).await?, spawned) {
+            (Some(client), Ok(pid)) => Ok((client, Some(pid))),
+            // Ours gave way to another that started at the same moment.
+            (Some(client), Err(e)) => {
+                tracing::debug!("another process started the agent first: {e}");
+                Ok((client, None))
+            }
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(AgentError::NotRunning {
+                path: socket.to_owned(),
+            }
+            .into()),
+        }
+    }
+
     /// Starts `agent run` in a session of its own (on Windows: detached from
     /// our console, in a process group of its own) and waits for its ready
     /// line, so we return only once the socket answers. Its pid is returned.
-    pub fn spawn_daemon(socket: &Path, lifetimes: Lifetimes) -> Result<u32> {
+    fn spawn_daemon(socket: &Path, lifetimes: Lifetimes) -> Result<u32> {
         let exe = std::env::current_exe().map_err(|e| AgentError::Start(format!("cannot find our own binary: {e}")))?;
         let mut cmd = std::process::Command::new(exe);
         cmd.arg("agent")
@@ -153,7 +187,7 @@ mod imp {
     }
 
     async fn stop(socket: &Path) -> Result<u8> {
-        let Some(mut client) = AgentClient::connect(socket).await else {
+        let Some(mut client) = AgentClient::connect(socket).await? else {
             eprintln!("no agent was running on {}", socket.display());
             return Ok(0);
         };
@@ -176,7 +210,7 @@ mod imp {
     }
 
     async fn status(global: &GlobalArgs, socket: &Path) -> Result<u8> {
-        let Some(mut client) = AgentClient::connect(socket).await else {
+        let Some(mut client) = AgentClient::connect(socket).await? else {
             match global.output {
                 OutputFormat::Table => println!("not running (socket: {})", socket.display()),
                 OutputFormat::Json => println!("{}", serde_json::json!({ "running": false, "socket": socket })),
@@ -209,8 +243,11 @@ mod imp {
                     "running": true,
                     "pid": status.pid,
                     "socket": socket,
+                    "memory_locked": status.memory_locked,
                     "default_key_ttl_secs": status.default_ttl_secs,
                     "keys": keys,
+                    "keys_not_shown": status.omitted_keys,
+                    "compute_credentials_not_shown": status.omitted_computes,
                     "compute_ttl_secs": status.compute_ttl_secs,
                     "compute_credentials": status.computes.iter().map(|c| serde_json::json!({
                         "fleet_id": c.fleet_id,
@@ -224,6 +261,14 @@ mod imp {
             ),
             OutputFormat::Table => {
                 println!("running (pid {}), socket {}", status.pid, socket.display());
+                match status.memory_locked {
+                    Some(true) => println!("memory locked: keys are never swapped to disk"),
+                    Some(false) => println!(
+                        "memory not locked: keys could be swapped to disk \
+                         (the agent locks it when RLIMIT_MEMLOCK is unlimited, or as root; never on Windows)"
+                    ),
+                    None => println!("memory lock unknown (an older agent)"),
+                }
                 println!(
                     "default key lifetime {}",
                     crate::output::age(i64::from(status.default_ttl_secs))
@@ -254,6 +299,9 @@ mod imp {
                         &["FLEET", "INSTANCE", "USER", "HOST", "EXPIRES IN", "FINGERPRINT"],
                         &rows,
                     );
+                }
+                if status.omitted_keys > 0 {
+                    println!("... and {} more keys, not shown", status.omitted_keys);
                 }
                 println!();
                 println!(
@@ -287,6 +335,12 @@ mod imp {
                             "ACCESS KEY ID",
                         ],
                         &rows,
+                    );
+                }
+                if status.omitted_computes > 0 {
+                    println!(
+                        "... and {} more compute credentials, not shown",
+                        status.omitted_computes
                     );
                 }
             }

@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, args: ProxyArgs) -> Result<u8> {
 mod imp {
     use super::*;
     use crate::agent::client::{AgentClient, Watch};
-    use crate::agent::{AgentError, KeyMeta, Lifetimes};
+    use crate::agent::{KeyMeta, Lifetimes};
     use crate::aws::GameLift;
     use crate::launch::LaunchError;
     use crate::obtain::{self, Access};
@@ -68,16 +68,10 @@ mod imp {
         // The ssh_config block files host keys here; ssh won't make the directory.
         crate::commands::ssh_config::known_hosts_dir()?;
         let socket = crate::commands::agent::socket_path(None)?;
-        let mut agent = match AgentClient::connect(&socket).await {
-            Some(agent) => agent,
-            None => {
-                let pid = crate::commands::agent::spawn_daemon(&socket, Lifetimes::default())?;
-                tracing::info!(pid, socket = %socket.display(), "started the agent");
-                AgentClient::connect(&socket)
-                    .await
-                    .ok_or(AgentError::NotRunning { path: socket.clone() })?
-            }
-        };
+        let (mut agent, started) = crate::commands::agent::ensure_running(&socket, Lifetimes::default()).await?;
+        if let Some(pid) = started {
+            tracing::info!(pid, socket = %socket.display(), "started the agent");
+        }
         let before = agent.watch(&target.fleet.fleet_id, &target.instance_id).await?;
         let host = match &before.held {
             Some(held) => {
@@ -121,7 +115,7 @@ mod imp {
     /// fetches a fresh one. The proxy cannot retry itself: ssh, not the
     /// proxy, saw the refusal, and it has given up by now.
     async fn drop_refused_key(socket: &std::path::Path, fleet_id: &str, instance_id: &str, before: &Watch) {
-        let Some(mut agent) = AgentClient::connect(socket).await else {
+        let Ok(Some(mut agent)) = AgentClient::connect(socket).await else {
             return;
         };
         let Ok(after) = agent.watch(fleet_id, instance_id).await else {

@@ -5,6 +5,12 @@
 //! `Include` of it, between marker lines, at the top of `~/.ssh/config` (an
 //! `Include` below a `Host` line would apply to that host only). A second
 //! install replaces the marked lines rather than adding more.
+//!
+//! The block turns agent forwarding off for these hosts (`ForwardAgent no`:
+//! the first value ssh reads wins, and the `Include` comes first, so a
+//! user's `ForwardAgent yes` further down does not apply). `ssh -A` on the
+//! command line still forwards; the agent then serves that forwarded
+//! connection only key listing and signing (see `agent/server.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -88,7 +94,8 @@ fn block(global: &GlobalArgs) -> Result<String> {
          \x20 IdentityAgent {}\n\
          \x20 User gl-user-remote\n\
          \x20 UserKnownHostsFile {}\n\
-         \x20 StrictHostKeyChecking accept-new\n",
+         \x20 StrictHostKeyChecking accept-new\n\
+         \x20 ForwardAgent no\n",
         proxy.join(" "),
         ssh_config_path(&socket),
         ssh_config_path(&known_hosts),

@@ -202,15 +202,57 @@ pub fn with_options(mut command: ClientCommand, options: impl IntoIterator<Item 
     command
 }
 
-/// What `connect` adds to ssh's own options: `-L` per forward (and
-/// ExitOnForwardFailure, so a port ssh cannot bind is an error, not a
-/// warning), `-N` for `--forward-only`, then the user's checked `--ssh-flag`s.
+/// Whether checked `--ssh-flag` words (from [`user_flags`]) ask for agent
+/// forwarding one way or the other: `-A` (alone or bundled, `-vA`), `-a`,
+/// or `-o ForwardAgent=…` in any spelling.
+pub fn sets_agent_forwarding(words: &[String]) -> bool {
+    let mut i = 0;
+    while i < words.len() {
+        let opts = words[i].strip_prefix('-').unwrap_or_default();
+        for (pos, opt) in opts.char_indices() {
+            if opt == 'A' || opt == 'a' {
+                return true;
+            }
+            if !SSH_OPTS_WITH_ARG.contains(opt) {
+                continue;
+            }
+            let attached = &opts[pos + opt.len_utf8()..];
+            let value = if attached.is_empty() {
+                i += 1;
+                words.get(i).map(String::as_str).unwrap_or_default()
+            } else {
+                attached
+            };
+            let keyword = value
+                .trim_start()
+                .split(|c: char| c == '=' || c.is_whitespace())
+                .next()
+                .unwrap_or_default();
+            if opt == 'o' && keyword.eq_ignore_ascii_case("forwardagent") {
+                return true;
+            }
+            break;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// What `connect` adds to ssh's own options: `ForwardAgent no` unless the
+/// user's flags say otherwise (a forwarded agent lets whoever is root on the
+/// instance sign with every key it holds, for as long as the session lasts),
+/// `-L` per forward (and ExitOnForwardFailure, so a port ssh cannot bind is
+/// an error, not a warning), `-N` for `--forward-only`, then the user's
+/// checked `--ssh-flag`s.
 pub fn session_options(
     user_flags: &[String],
     forwards: &[super::forward::Forward],
     forward_only: bool,
 ) -> Vec<OsString> {
     let mut options: Vec<OsString> = vec![];
+    if !sets_agent_forwarding(user_flags) {
+        options.extend(["-o".into(), "ForwardAgent=no".into()]);
+    }
     for forward in forwards {
         options.extend(forward.ssh_args());
     }
@@ -400,6 +442,34 @@ mod tests {
         assert!(refused(&["--", "x"]).contains("not an ssh option"));
         assert!(refused(&["-o"]).contains("needs a value"));
         assert!(refused(&["-o 'x"]).contains("quotes"));
+    }
+
+    #[test]
+    fn agent_forwarding_is_off_unless_asked_for() {
+        let words = |flags: &[&str]| user_flags(&flags.iter().map(|f| f.to_string()).collect::<Vec<_>>()).unwrap();
+        let no = ["-o", "ForwardAgent=no"].map(OsString::from);
+        for flags in [
+            &[][..],
+            &["-v"],
+            &["-o ServerAliveInterval=30"],
+            &["-l", "A"],
+            &["-L 1:a:2"],
+        ] {
+            let options = session_options(&words(flags), &[], false);
+            assert_eq!(options[..2], no, "{flags:?}");
+        }
+        for flags in [
+            &["-A"][..],
+            &["-vA"],
+            &["-a"],
+            &["-o ForwardAgent=yes"],
+            &["-oforwardagent=yes"],
+            &["-o 'ForwardAgent /tmp/sock'"],
+        ] {
+            assert!(sets_agent_forwarding(&words(flags)), "{flags:?}");
+            let options = session_options(&words(flags), &[], false);
+            assert!(!options.windows(2).any(|w| w == no), "{flags:?}: {options:?}");
+        }
     }
 
     #[test]

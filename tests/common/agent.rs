@@ -1,5 +1,7 @@
 //! The agent as a test peer: `gamelift-access agent run` in the foreground,
 //! ready once it prints its socket path, stopped with SIGTERM and reaped.
+//! Its stderr is a pipe, so it logs to `<state dir>/agent.log`; `log()`
+//! reads both.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use super::World;
 pub struct Agent {
     pub child: Child,
     pub socket: PathBuf,
+    /// The agent's log file.
+    pub log_file: Option<PathBuf>,
     log: Arc<Mutex<String>>,
     drain: Option<JoinHandle<()>>,
 }
@@ -31,6 +35,7 @@ impl Agent {
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let log_file = agent_log(&cmd);
         let mut child = cmd.spawn().expect("spawn the agent");
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(String::new()));
@@ -57,6 +62,7 @@ impl Agent {
         Agent {
             child,
             socket: socket.to_owned(),
+            log_file,
             log,
             drain: Some(drain),
         }
@@ -66,9 +72,14 @@ impl Agent {
         self.child.id() as i32
     }
 
-    /// What the agent logged on stderr so far.
+    /// What the agent logged so far: on stderr (before it was ready), then
+    /// in its log file.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        let mut log = self.log.lock().unwrap().clone();
+        if let Some(file) = &self.log_file {
+            log += &std::fs::read_to_string(file).unwrap_or_default();
+        }
+        log
     }
 
     /// The real `ssh-add` against this agent.
@@ -107,6 +118,14 @@ impl Drop for Agent {
             let _ = drain.join();
         }
     }
+}
+
+/// The log file of an agent `cmd` runs: `<XDG_STATE_HOME>/gamelift-access/agent.log`.
+pub fn agent_log(cmd: &Command) -> Option<PathBuf> {
+    cmd.get_envs()
+        .find(|(k, _)| *k == "XDG_STATE_HOME")
+        .and_then(|(_, v)| v)
+        .map(|state| Path::new(state).join("gamelift-access/agent.log"))
 }
 
 /// A new 2048-bit RSA key pair at `path` (and `path.pub`), made by the

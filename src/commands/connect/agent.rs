@@ -41,7 +41,7 @@ impl Found {
 /// The agent on the usual socket, if one answers properly.
 pub(super) async fn find(target: &Target) -> Option<Found> {
     let socket = crate::commands::agent::socket_path(None).ok()?;
-    let mut client = AgentClient::connect(&socket).await?;
+    let mut client = usable(AgentClient::connect(&socket).await)?;
     match client.held_key(&target.fleet.fleet_id, &target.instance_id).await {
         Ok(held) => {
             tracing::debug!(socket = %socket.display(), cached = held.is_some(), "using the agent");
@@ -57,7 +57,7 @@ pub(super) async fn find(target: &Target) -> Option<Found> {
 /// The compute credentials a running agent caches for the target, if any.
 pub(super) async fn cached_compute(target: &Target) -> Option<SsmAccess> {
     let socket = crate::commands::agent::socket_path(None).ok()?;
-    let mut client = AgentClient::connect(&socket).await?;
+    let mut client = usable(AgentClient::connect(&socket).await)?;
     match client.get_compute(&target.fleet.fleet_id, &target.instance_id).await {
         Ok(Some((access, left))) => {
             tracing::info!(
@@ -76,12 +76,24 @@ pub(super) async fn cached_compute(target: &Target) -> Option<SsmAccess> {
     }
 }
 
+/// The client, if an agent answers; one that is not ours is said and skipped
+/// (connect then works without the agent, as with none running).
+fn usable(client: Result<Option<AgentClient>, crate::agent::AgentError>) -> Option<AgentClient> {
+    match client {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("gamelift-access: not using the agent: {e}");
+            None
+        }
+    }
+}
+
 /// Caches fresh compute credentials in a running agent, if one answers.
 pub(super) async fn keep_compute(target: &Target, access: &SsmAccess) {
     let Ok(socket) = crate::commands::agent::socket_path(None) else {
         return;
     };
-    let Some(mut client) = AgentClient::connect(&socket).await else {
+    let Some(mut client) = usable(AgentClient::connect(&socket).await) else {
         return;
     };
     match client
@@ -110,8 +122,10 @@ async fn add(socket: &Path, target: &Target, access: SshAccess) -> Result<InAgen
         user: access.user.clone(),
         host: access.host.clone(),
     };
-    let Some(mut client) = AgentClient::connect(socket).await else {
-        return Err((access, "it no longer answers".into()));
+    let mut client = match AgentClient::connect(socket).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err((access, "it no longer answers".into())),
+        Err(e) => return Err((access, e.to_string())),
     };
     if let Err(e) = client.add_instance_key(&access.key, &meta, None).await {
         return Err((access, e.to_string()));
@@ -158,6 +172,12 @@ pub(super) async fn connect(
     };
     let ssh = launch::find("ssh", launch::ssh::INSTALL_HINT)?;
     let known_hosts = known_hosts_file(&target.fleet.fleet_id)?;
+    // The same options as without the agent: --ssh-flag, --forward, --forward-only.
+    let extra = launch::ssh::session_options(
+        &launch::ssh::user_flags(&args.ssh_flags)?,
+        &super::forwards(args)?,
+        args.forward_only,
+    );
     loop {
         let public_file = write_public_key(target, &key.public)?;
         let user = args.user.as_deref().unwrap_or(&key.user);
@@ -171,7 +191,7 @@ pub(super) async fn connect(
             host: &key.host,
             remote_command: &args.remote_command,
         };
-        let mut command = session.command();
+        let mut command = launch::ssh::with_options(session.command(), extra.clone());
         launch::ssh::use_agent(&mut command, &socket);
         tracing::info!(%target, host = key.host, user, cached = !key.fresh, "connecting with ssh through the agent");
         let outcome = launch::run(&command, signals).await?;
@@ -181,7 +201,7 @@ pub(super) async fn connect(
             && !key_was_used(&socket, target, &key).await
         {
             eprintln!("gamelift-access: the instance refused the agent's cached key; fetching a fresh one");
-            if let Some(mut client) = AgentClient::connect(&socket).await {
+            if let Ok(Some(mut client)) = AgentClient::connect(&socket).await {
                 let _ = client.remove(&key.public).await;
             }
             let access = tokio::select! {
@@ -208,7 +228,7 @@ pub(super) async fn connect(
 /// sshd accepted the key and the 255 came from elsewhere (the network, the
 /// remote side); if not, sshd never took the key.
 async fn key_was_used(socket: &Path, target: &Target, key: &InAgent) -> bool {
-    let Some(mut client) = AgentClient::connect(socket).await else {
+    let Ok(Some(mut client)) = AgentClient::connect(socket).await else {
         return false;
     };
     match client.held_key(&target.fleet.fleet_id, &target.instance_id).await {
