@@ -6,6 +6,7 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ObtainError, SessionParams, TempCredentials};
+use crate::aws::AwsOptions;
 
 /// A started session. `response` is the `{SessionId, TokenValue,
 /// StreamUrl}` JSON the plugin reads from its environment; the token in it
@@ -26,15 +27,19 @@ pub fn default_endpoint(region: &str) -> String {
     format!("https://ssm.{region}.{suffix}")
 }
 
+/// StartSession, each attempt bounded by `opts`' timeouts
+/// (`--cli-read-timeout`, `--cli-connect-timeout`).
 pub async fn start_session(
     creds: &TempCredentials,
     region: &str,
     endpoint: &str,
     params: &SessionParams,
+    opts: &AwsOptions,
 ) -> Result<StartedSession, ObtainError> {
     const OP: &str = "StartSession";
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .timeout_config(crate::aws::timeout_config(opts))
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(
