@@ -226,6 +226,16 @@ pub struct AwsOptions {
     pub connect_timeout: u64,
 }
 
+/// `--cli-connect-timeout` and `--cli-read-timeout` as the SDK takes them.
+/// Every AWS client (GameLift, SSM, S3, Lightsail) is built with these, so a
+/// stalled endpoint fails each attempt in bounded time.
+pub fn timeout_config(opts: &AwsOptions) -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(opts.connect_timeout))
+        .operation_attempt_timeout(Duration::from_secs(opts.read_timeout))
+        .build()
+}
+
 /// The shared SDK configuration for any service client, built the way
 /// [`GameLift::connect`] builds its own: profile, `region` (which wins over
 /// `--region`, which wins over the profile/environment) and timeouts.
@@ -234,11 +244,7 @@ pub async fn load_sdk_config(
     opts: &AwsOptions,
     region: Option<&str>,
 ) -> Result<(aws_config::SdkConfig, String), AwsError> {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(opts.connect_timeout))
-        .operation_attempt_timeout(Duration::from_secs(opts.read_timeout))
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeout_config(opts));
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }

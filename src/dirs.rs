@@ -61,12 +61,8 @@ pub fn cache_dir() -> io::Result<PathBuf> {
 /// than trusted with a secret.
 #[cfg(unix)]
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    create_dirs_durably(dir)?;
     let meta = fs::symlink_metadata(dir)?;
     if !meta.file_type().is_dir() {
         return Err(unsafe_dir(dir, "is not a directory (a symlink?)"));
@@ -146,10 +142,7 @@ pub fn exposure(path: &Path, _meta: &fs::Metadata) -> io::Result<Option<Exposure
 /// owner-only DACL on Windows), without touching an existing one.
 pub fn create_private(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
-    let created = {
-        use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-    };
+    let created = create_dirs_durably(dir).map(drop);
     #[cfg(windows)]
     let created = {
         if let Some(parent) = dir.parent() {
@@ -161,6 +154,47 @@ pub fn create_private(dir: &Path) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
         other => other,
     }
+}
+
+/// Creates `dir` and every missing ancestor, one level at a time, each
+/// 0700 from the start, and fsyncs each new level's parent once it is made:
+/// a directory entry is durable only once the directory holding it is
+/// synced, so syncing just the leaf (as a file write does) could leave a
+/// crash with a "durable" file under a directory that is gone. Returns the
+/// levels this call created, outermost first (a level another process
+/// makes at the same moment is not ours and is left out).
+#[cfg(unix)]
+pub fn create_dirs_durably(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut missing = Vec::new();
+    for level in dir.ancestors().filter(|d| !d.as_os_str().is_empty()) {
+        match fs::symlink_metadata(level) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(level),
+            // A file where a directory should be, or no access: say so now.
+            Err(e) => return Err(e),
+        }
+    }
+    let mut created = Vec::new();
+    for level in missing.into_iter().rev() {
+        match fs::DirBuilder::new().mode(0o700).create(level) {
+            Ok(()) => created.push(level.to_owned()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+        let parent = level
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        match fs::File::open(parent) {
+            Ok(parent) => parent.sync_all()?,
+            // A parent we may enter but not read (mode --x) cannot be
+            // opened to sync; the new level is there all the same.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(created)
 }
 
 fn unsafe_dir(dir: &Path, why: &str) -> io::Error {
@@ -190,5 +224,31 @@ pub fn fallback_dir() -> io::Result<PathBuf> {
                 .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no home directory (set HOME)"))?;
             Ok(home.home_dir().join(".gamelift-access-fallback"))
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn every_new_level_is_created_private_and_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let leaf = tmp.path().join("a/b/c");
+        let created = super::create_dirs_durably(&leaf).unwrap();
+        assert_eq!(
+            created,
+            [tmp.path().join("a"), tmp.path().join("a/b"), leaf.clone()],
+            "each level, outermost first"
+        );
+        for d in &created {
+            assert_eq!(std::fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700);
+        }
+        // Nothing new: nothing created, nothing reported.
+        assert!(super::create_dirs_durably(&leaf).unwrap().is_empty());
+        assert_eq!(super::create_dirs_durably(&leaf.join("d")).unwrap(), [leaf.join("d")]);
+        // A file in the way is an error, not a silent success.
+        std::fs::write(tmp.path().join("f"), b"").unwrap();
+        assert!(super::create_dirs_durably(&tmp.path().join("f/g")).is_err());
     }
 }

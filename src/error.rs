@@ -183,6 +183,7 @@ impl BucketKeyError {
             BucketKeyError::Store(_)
             | BucketKeyError::StoreFailedKeyDeleted { .. }
             | BucketKeyError::StoreFailedDeleteFailed { .. }
+            | BucketKeyError::PrintFailed { .. }
             | BucketKeyError::Profile { .. } => code::IO,
             BucketKeyError::VerifyFailed { .. } => code::UNAVAILABLE,
             BucketKeyError::Declined => 1,

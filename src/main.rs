@@ -93,7 +93,15 @@ fn main() -> ExitCode {
 /// The agent daemon (`agent run`) logs to a file unless its stderr is the
 /// journal or a terminal (`agent/log.rs`). No failed write ends a process:
 /// a line that cannot be written is dropped.
+///
+/// Whatever the filter says, the AWS SDK's TRACE lines are dropped (see
+/// [`sdk_trace`]): they print every response and its deserialised output,
+/// which for CreateBucketAccessKey, GetInstanceAccess, GetComputeAccess and
+/// the upload credentials is a secret.
 fn init_tracing(global: &cli::GlobalArgs, daemon: bool) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let default = match (global.debug, global.verbose) {
         (true, _) | (_, 2..) => "debug",
         (_, 1) => "warn,aws_config=error,gamelift_access=debug",
@@ -107,12 +115,27 @@ fn init_tracing(global: &cli::GlobalArgs, daemon: bool) {
     } else {
         agent::log::Writer
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .log_internal_errors(false)
         .with_ansi(color)
         .with_target(global.debug || global.verbose > 0)
-        .without_time()
+        .without_time();
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::filter::filter_fn(|meta| !sdk_trace(meta)))
+        .with(fmt)
         .init();
+}
+
+/// Whether `meta` is a TRACE line (or span) of the AWS SDK or its HTTP
+/// stack. The smithy orchestrator logs at TRACE the raw response
+/// ("received response from service"), the response body (always, with
+/// `LOG_SENSITIVE_BODIES` set) and the deserialised output, whose `Debug`
+/// shows fields the service model does not mark sensitive, such as
+/// CreateBucketAccessKey's `secretAccessKey`. No filter may turn that on,
+/// so these targets stop at DEBUG, which logs neither.
+fn sdk_trace(meta: &tracing::Metadata<'_>) -> bool {
+    const SDK: [&str; 4] = ["aws_", "hyper", "h2", "rustls"];
+    *meta.level() == tracing::Level::TRACE && SDK.iter().any(|p| meta.target().starts_with(p))
 }

@@ -40,6 +40,7 @@ use windows_sys::Win32::Storage::FileSystem::{
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation, SetInformationJobObject,
+    TerminateJobObject,
 };
 use windows_sys::Win32::System::Pipes::ImpersonateNamedPipeClient;
 use windows_sys::Win32::System::Threading::{
@@ -522,32 +523,68 @@ fn job() -> Option<HANDLE> {
     unsafe impl Send for Job {}
     unsafe impl Sync for Job {}
     static JOB: OnceLock<Option<Job>> = OnceLock::new();
-    JOB.get_or_init(|| {
-        // SAFETY: an anonymous job object with default security.
-        let job = unsafe { CreateJobObjectW(ptr::null(), ptr::null()) };
-        if job.is_null() {
-            tracing::warn!("cannot create a Job object: {}", io::Error::last_os_error());
+    JOB.get_or_init(|| kill_on_close_job().map(Job)).as_ref().map(|j| j.0)
+}
+
+/// A new anonymous Job object that ends its processes when its last handle
+/// closes (`KILL_ON_JOB_CLOSE`).
+fn kill_on_close_job() -> Option<HANDLE> {
+    // SAFETY: an anonymous job object with default security.
+    let job = unsafe { CreateJobObjectW(ptr::null(), ptr::null()) };
+    if job.is_null() {
+        tracing::warn!("cannot create a Job object: {}", io::Error::last_os_error());
+        return None;
+    }
+    // SAFETY: all-zero is a valid JOBOBJECT_EXTENDED_LIMIT_INFORMATION.
+    let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: the job we just made and a correctly sized structure.
+    let ok = unsafe {
+        SetInformationJobObject(
+            job,
+            JobObjectExtendedLimitInformation,
+            (&raw const limits).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if ok == 0 {
+        tracing::warn!("cannot configure the Job object: {}", io::Error::last_os_error());
+    }
+    Some(job)
+}
+
+/// One client and every process it starts, in a Job object of their own
+/// (nested in ours): the Windows counterpart of a process group, so that a
+/// client that leaves a helper behind (the AWS CLI's session-manager-plugin)
+/// is ended with it. Dropping it ends whatever is still running.
+pub struct ClientJob(Handle);
+
+// SAFETY: a kernel handle, usable from any thread.
+unsafe impl Send for ClientJob {}
+unsafe impl Sync for ClientJob {}
+
+impl ClientJob {
+    /// A job for the child with this handle. Best effort (None): a process
+    /// in a job that forbids nesting cannot join. What the child starts
+    /// before it joins (a few instructions after spawn) is not in it.
+    pub fn adopt(child: RawHandle) -> Option<ClientJob> {
+        let job = ClientJob(Handle(kill_on_close_job()?));
+        // SAFETY: our new job and the handle of a child we spawned and still hold.
+        if unsafe { AssignProcessToJobObject(job.0.0, child as HANDLE) } == 0 {
+            tracing::debug!(
+                "cannot put the client in a Job object of its own: {}",
+                io::Error::last_os_error()
+            );
             return None;
         }
-        // SAFETY: all-zero is a valid JOBOBJECT_EXTENDED_LIMIT_INFORMATION.
-        let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
-        limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-        // SAFETY: the job we just made and a correctly sized structure.
-        let ok = unsafe {
-            SetInformationJobObject(
-                job,
-                JobObjectExtendedLimitInformation,
-                (&raw const limits).cast(),
-                size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
-            )
-        };
-        if ok == 0 {
-            tracing::warn!("cannot configure the Job object: {}", io::Error::last_os_error());
-        }
-        Some(Job(job))
-    })
-    .as_ref()
-    .map(|j| j.0)
+        Some(job)
+    }
+
+    /// Ends every process in the job.
+    pub fn terminate(&self) {
+        // SAFETY: a job handle we own.
+        unsafe { TerminateJobObject(self.0.0, 1) };
+    }
 }
 
 /// Puts a child process (by its handle) into our Job object, so that it dies

@@ -717,3 +717,300 @@ fn rotate_undoes_a_new_key_that_never_works_and_needs_a_free_slot() {
         text(&out.stderr)
     );
 }
+
+/// The bucket-key command with S3 at the front, `GAMELIFT_ACCESS_LOG` set to
+/// `log` (if any) and `flags` before the subcommand.
+fn bk_logged(w: &World, log: Option<&str>, flags: &[&str], args: &[&str]) -> Output {
+    let mut cmd = w.cmd();
+    cmd.env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap())
+        // The SDK would print even bodies it knows are sensitive with this.
+        .env("LOG_SENSITIVE_BODIES", "true");
+    if let Some(log) = log {
+        cmd.env("GAMELIFT_ACCESS_LOG", log);
+    }
+    cmd.args(flags).arg("bucket-key").args(args);
+    run(cmd)
+}
+
+#[test]
+fn no_log_filter_shows_a_secret_not_even_trace() {
+    let w = s3_world();
+    make_buckets(&w, &[BUCKET]);
+    // -v only to print each line's target.
+    let levels: [(Option<&str>, &[&str]); 4] = [
+        (Some("trace"), &["-v"]),
+        (
+            Some("aws_smithy_runtime::client::orchestrator=trace,aws_sdk_lightsail=trace,aws_sigv4=trace"),
+            &["-v"],
+        ),
+        (None, &["--debug"]),
+        (None, &["-vv"]),
+    ];
+    for (log, flags) in levels {
+        let mut outputs = Vec::new();
+        let mut secrets = Vec::new();
+        for args in [
+            &["create", BUCKET][..],
+            &["rotate", BUCKET],
+            &["rotate", BUCKET, "--finish", "--force"],
+        ] {
+            let out = bk_logged(&w, log, flags, args);
+            let stderr = text(&out.stderr);
+            assert_eq!(code(out.status), 0, "{log:?} {flags:?} {args:?}: {stderr}");
+            outputs.push((args, stderr));
+            secrets.extend(
+                w.emulator
+                    .bucket_access_keys(BUCKET)
+                    .into_iter()
+                    .map(|k| k.secret_access_key),
+            );
+        }
+        secrets.sort();
+        secrets.dedup();
+        assert_eq!(secrets.len(), 2, "the created key and the rotated-in one");
+        // The SDK's lines are there: the filter really let it talk.
+        assert!(
+            outputs.iter().all(|(_, e)| e.contains("aws_smithy_runtime")),
+            "{log:?} {flags:?}: no SDK output"
+        );
+        for (args, stderr) in &outputs {
+            for secret in &secrets {
+                assert!(
+                    !stderr.contains(secret.as_str()),
+                    "{log:?} {flags:?} {args:?}: stderr has a secret"
+                );
+            }
+            // Nor any part of CreateBucketAccessKey's response body.
+            assert!(
+                !stderr.contains("secretAccessKey"),
+                "{log:?} {flags:?} {args:?}: {stderr}"
+            );
+        }
+        let keys = w.emulator.bucket_access_keys(BUCKET);
+        assert_eq!(keys.len(), 1, "create, rotate, finish leave one key");
+        ok(&bk_s3(&w, &["delete", BUCKET, &keys[0].access_key_id, "--yes"]));
+    }
+}
+
+/// A key someone else made on the bucket, with the real `aws` CLI.
+fn teammate_creates_a_key(w: &World) -> String {
+    let out = std::process::Command::new("aws")
+        .args(["lightsail", "create-bucket-access-key", "--bucket-name", BUCKET])
+        .args(["--endpoint-url", &w.emulator.endpoint(), "--region", "us-west-2"])
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLETESTONLY1")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret-access-key")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("the aws CLI (pip install awscli) runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["accessKey"]["accessKeyId"].as_str().unwrap().to_owned()
+}
+
+/// SIGKILLs a `create` once its key exists on the bucket (before the secret
+/// is stored) and returns that key: an orphan.
+fn orphan_by_sigkill(w: &World) -> String {
+    let before: Vec<String> = w
+        .emulator
+        .bucket_access_keys(BUCKET)
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .collect();
+    w.emulator
+        .inject("CreateBucketAccessKey", Fault::SlowReply(Duration::from_secs(20)), 1);
+    let mut cmd = w.cmd();
+    cmd.args(["bucket-key", "create", BUCKET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    wait_for("the key to be created", || {
+        w.emulator.bucket_access_keys(BUCKET).len() > before.len()
+    });
+    child.kill().unwrap();
+    assert!(child.wait().unwrap().code().is_none(), "killed by a signal");
+    w.emulator
+        .bucket_access_keys(BUCKET)
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .find(|id| !before.contains(id))
+        .unwrap()
+}
+
+/// `list --output json`: the orphans' key IDs, and stderr.
+fn listed_orphans(w: &World) -> (Vec<(String, bool)>, String) {
+    let out = bk(w, &["list", BUCKET, "--output", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let orphans = listed["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["access_key_id"].as_str().unwrap().to_owned(),
+                o["certain"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    (orphans, text(&out.stderr))
+}
+
+#[test]
+fn orphans_are_found_by_the_keys_that_existed_whatever_the_clocks_say() {
+    // +30: AWS's clock ahead of ours, so a teammate's key made just before
+    // our run looks made after it began. -30: behind, so our own orphan
+    // looks made before our run began.
+    for skew in [30.0, -30.0] {
+        let w = World::without_sshd();
+        w.emulator.set_lightsail_clock_skew(skew);
+        let teammate = teammate_creates_a_key(&w);
+        let orphan = orphan_by_sigkill(&w);
+        let entry = journal_entries(&w);
+        assert_eq!(entry.len(), 1, "{skew}: the journal survived the kill");
+        let recorded: serde_json::Value = serde_json::from_slice(&fs::read(&entry[0]).unwrap()).unwrap();
+        assert_eq!(recorded["existing_keys"], serde_json::json!([teammate]), "{skew}");
+
+        for _ in 0..2 {
+            let (orphans, stderr) = listed_orphans(&w);
+            assert_eq!(orphans, [(orphan.clone(), true)], "{skew}: {stderr}");
+            assert!(
+                stderr.contains(&format!("gamelift-access bucket-key delete {BUCKET} {orphan}")),
+                "{skew}: {stderr}"
+            );
+            assert!(
+                !stderr.contains(&teammate),
+                "{skew}: a teammate's key is not ours: {stderr}"
+            );
+            assert_eq!(journal_entries(&w), entry, "{skew}: kept while the orphan is there");
+        }
+        ok(&bk(&w, &["delete", BUCKET, &orphan, "--yes"]));
+        let (orphans, stderr) = listed_orphans(&w);
+        assert!(orphans.is_empty(), "{skew}: {stderr}");
+        assert!(stderr.contains("left no key"), "{skew}: {stderr}");
+        assert!(journal_entries(&w).is_empty(), "{skew}");
+        assert!(w.emulator.bucket_key(&teammate).is_some());
+    }
+}
+
+#[test]
+fn a_journal_entry_of_an_older_version_is_kept_until_no_key_could_be_its_orphan() {
+    let w = World::without_sshd();
+    let mine = create(&w, &[]);
+    let unknown = teammate_creates_a_key(&w);
+    // An entry as older versions wrote it: no key set. Its process is gone.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    fs::create_dir_all(journal_dir(&w)).unwrap();
+    let old = journal_dir(&w).join(format!("{BUCKET}.{pid}.1700000000000.json"));
+    fs::write(
+        &old,
+        serde_json::json!({"bucket": BUCKET, "region": "us-west-2", "op": "create", "pid": pid, "started_epoch": 1_700_000_000})
+            .to_string(),
+    )
+    .unwrap();
+    // No clock decides: the key without a secret here may be its orphan,
+    // or someone else's; the user is told how to settle it either way.
+    let (orphans, stderr) = listed_orphans(&w);
+    assert_eq!(orphans, [(unknown.clone(), false)], "{stderr}");
+    assert!(stderr.contains("possible orphan"), "{stderr}");
+    assert!(stderr.contains(&format!("rm {}", old.display())), "{stderr}");
+    assert!(!stderr.contains(&mine), "a stored key is nobody's orphan: {stderr}");
+    assert!(old.exists());
+    // Once every key has its secret here, it is cleared.
+    ok(&bk(&w, &["delete", BUCKET, &unknown, "--yes"]));
+    let (orphans, stderr) = listed_orphans(&w);
+    assert!(orphans.is_empty(), "{stderr}");
+    assert!(!old.exists());
+}
+
+#[test]
+fn rotate_print_secret_prints_it_before_a_later_failure() {
+    let w = s3_world();
+    // Not in S3: the new key never verifies, so rotate deletes it again,
+    // and that delete fails.
+    let old = create(&w, &[]);
+    let (main, fallback) = (store_root(&w), fallback_root(&w));
+    w.emulator
+        .inject("CreateBucketAccessKey", Fault::SlowReply(Duration::from_secs(2)), 1);
+    w.emulator.inject("DeleteBucketAccessKey", Fault::ServerError(500), 10);
+    let mut cmd = w.cmd();
+    cmd.env("AWS_ENDPOINT_URL_S3", w.emulator.s3_endpoint().unwrap())
+        .args([
+            "bucket-key",
+            "rotate",
+            BUCKET,
+            "--print-secret",
+            "--verify-timeout",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_for("the new key to be created", || {
+        w.emulator.bucket_access_keys(BUCKET).len() == 2
+    });
+    break_dir(&main);
+    break_dir(&fallback);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_ne!(code(out.status), 0, "{stderr}");
+    assert!(
+        !w.emulator.calls_to("DeleteBucketAccessKey").is_empty(),
+        "the delete was tried: {stderr}"
+    );
+    let new = w
+        .emulator
+        .bucket_access_keys(BUCKET)
+        .into_iter()
+        .find(|k| k.access_key_id != old)
+        .expect("the failed delete left the new key");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&new.secret_access_key),
+        "the secret was printed before the failure: {stdout}\n{stderr}"
+    );
+    assert!(!stderr.contains(&new.secret_access_key));
+}
+
+#[test]
+fn a_closed_stdout_never_loses_the_secret_silently() {
+    let w = World::without_sshd();
+    let (main, fallback) = (store_root(&w), fallback_root(&w));
+    w.emulator
+        .inject("CreateBucketAccessKey", Fault::SlowReply(Duration::from_secs(2)), 1);
+    let mut cmd = w.cmd();
+    cmd.args(["bucket-key", "create", BUCKET, "--print-secret"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Nobody reads stdout: a write to it fails with EPIPE.
+    drop(child.stdout.take());
+    wait_for("the key to be created", || {
+        !w.emulator.bucket_access_keys(BUCKET).is_empty()
+    });
+    let asides = [(&main, break_dir(&main)), (&fallback, break_dir(&fallback))];
+    let out = child.wait_with_output().unwrap();
+    for (dir, aside) in asides {
+        unbreak_dir(dir, &aside);
+    }
+    let stderr = text(&out.stderr);
+    assert_eq!(code(out.status), 74, "no panic: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let key = w.emulator.bucket_access_keys(BUCKET)[0].clone();
+    assert!(!stderr.contains(&key.secret_access_key));
+    assert!(stderr.contains("could be neither stored nor printed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "gamelift-access bucket-key delete {BUCKET} {}",
+            key.access_key_id
+        )),
+        "{stderr}"
+    );
+    let entries = journal_entries(&w);
+    assert_eq!(entries.len(), 1, "the journal entry stays");
+    assert!(stderr.contains(&entries[0].display().to_string()), "{stderr}");
+    // And list reports the key, as the message says.
+    let (orphans, stderr) = listed_orphans(&w);
+    assert_eq!(orphans, [(key.access_key_id.clone(), true)], "{stderr}");
+}

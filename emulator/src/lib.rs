@@ -441,6 +441,13 @@ impl Emulator {
         lock(&self.shared.state).log_downloads.clone()
     }
 
+    /// Sets Lightsail's clock `skew_secs` ahead of this machine's (negative:
+    /// behind) for keys created and used from now on: their `createdAt` and
+    /// `lastUsed` dates, as a client whose clock is off sees them.
+    pub fn set_lightsail_clock_skew(&self, skew_secs: f64) {
+        lock(&self.shared.state).lightsail_clock_skew = skew_secs;
+    }
+
     /// SSM sessions started (and possibly terminated), oldest first.
     pub fn ssm_sessions(&self) -> Vec<SsmSession> {
         lock(&self.shared.state).ssm_sessions.clone()

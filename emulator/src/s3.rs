@@ -33,6 +33,10 @@
 //! all good — with the access key that made it, e.g. to keep a "last used"
 //! time. [`crate::Emulator::s3_requests`] lists every request, accepted or
 //! not.
+//!
+//! [`crate::Emulator::inject`] takes S3 operation names too (`UploadPart`,
+//! `CreateMultipartUpload`, `CompleteMultipartUpload`, `PutObject`,
+//! `ListObjects`, …): a fault applies once the request is authenticated.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -50,6 +54,7 @@ use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::fault::Fault;
 use crate::server::{Shared, lock};
 use crate::sigv4::{self, SignedBy, SignedRequest};
 
@@ -285,13 +290,69 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         Ok(ok) => ok,
         Err(err) => return finish(shared, access, Err(err), head_only, false),
     };
+    // Faults, as on the API port: after authentication, before the work.
+    let fault = lock(&shared.faults).next(operation(&parts.method, access.key.is_some(), &access.query));
+    let mut slow_reply = None;
+    match fault {
+        Some(Fault::Throttle) => {
+            let err = S3Error::new(
+                "SlowDown",
+                503,
+                "Please reduce your request rate (injected by the emulator).",
+            );
+            return finish(shared, access, Err(err), head_only, false);
+        }
+        Some(Fault::ServerError(status)) => {
+            let err = S3Error::new(
+                "InternalError",
+                status,
+                "We encountered an internal error (injected by the emulator).",
+            );
+            return finish(shared, access, Err(err), head_only, false);
+        }
+        Some(Fault::Garbage) => {
+            let garbage = Response::new(Full::new(Bytes::from_static(b"\x00\xffnot xml")));
+            return finish(shared, access, Ok(garbage), head_only, false);
+        }
+        Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::SlowReply(delay)) => slow_reply = Some(delay),
+        None => {}
+    }
     let response = forward(shared, &parts, forward_body, &extra_headers).await;
+    if let Some(delay) = slow_reply {
+        tokio::time::sleep(delay).await;
+    }
     let written = matches!(&response, Ok(r) if r.status().is_success()).then(|| access.clone());
     let response = finish(shared, access, response, head_only, true);
     if let Some(access) = written {
         crate::ops::builds::object_written(shared, &access).await;
     }
     response
+}
+
+/// The S3 operation a request is, by method, whether it names a key, and
+/// query: the name faults are injected under ([`crate::Emulator::inject`]).
+fn operation(method: &Method, has_key: bool, query: &str) -> &'static str {
+    let has = |name: &str| {
+        query
+            .split('&')
+            .any(|p| p == name || p.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
+    };
+    match (method.as_str(), has_key) {
+        ("PUT", true) if has("partNumber") && has("uploadId") => "UploadPart",
+        ("PUT", true) => "PutObject",
+        ("POST", true) if has("uploads") => "CreateMultipartUpload",
+        ("POST", true) if has("uploadId") => "CompleteMultipartUpload",
+        ("DELETE", true) if has("uploadId") => "AbortMultipartUpload",
+        ("DELETE", true) => "DeleteObject",
+        ("GET", true) => "GetObject",
+        ("HEAD", true) => "HeadObject",
+        ("GET", false) if has("uploads") => "ListMultipartUploads",
+        ("GET", false) => "ListObjects",
+        ("PUT", false) => "CreateBucket",
+        ("HEAD", false) => "HeadBucket",
+        _ => "",
+    }
 }
 
 /// Records the request, runs the hooks for accepted ones, and builds the
@@ -645,6 +706,22 @@ pub(crate) fn create_bucket_blocking(moto: SocketAddr, bucket: &str, region: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_are_named_as_s3_names_them() {
+        assert_eq!(operation(&Method::PUT, true, "partNumber=2&uploadId=abc"), "UploadPart");
+        assert_eq!(operation(&Method::PUT, true, ""), "PutObject");
+        assert_eq!(operation(&Method::POST, true, "uploads"), "CreateMultipartUpload");
+        assert_eq!(operation(&Method::POST, true, "uploads="), "CreateMultipartUpload");
+        assert_eq!(
+            operation(&Method::POST, true, "uploadId=abc"),
+            "CompleteMultipartUpload"
+        );
+        assert_eq!(operation(&Method::DELETE, true, "uploadId=abc"), "AbortMultipartUpload");
+        assert_eq!(operation(&Method::GET, false, "list-type=2"), "ListObjects");
+        assert_eq!(operation(&Method::GET, false, "uploads"), "ListMultipartUploads");
+        assert_eq!(operation(&Method::PUT, true, "xpartNumber=1&uploadId=a"), "PutObject");
+    }
 
     #[test]
     fn scopes() {

@@ -161,6 +161,9 @@ pub(crate) struct RuntimeState {
     pub(crate) log_url_lifetime: std::time::Duration,
     /// Every download of a log URL, oldest first.
     pub(crate) log_downloads: Vec<LogDownload>,
+    /// Seconds added to Lightsail's clock (`createdAt`, `lastUsedDate`):
+    /// AWS's clock against a client's that is off.
+    pub(crate) lightsail_clock_skew: f64,
 }
 
 /// A pre-signed log URL handed out by GetGameSessionLogUrl.
@@ -224,6 +227,7 @@ impl Default for RuntimeState {
             log_urls: HashMap::new(),
             log_url_lifetime: std::time::Duration::from_secs(900),
             log_downloads: Vec::new(),
+            lightsail_clock_skew: 0.0,
         }
     }
 }
@@ -276,10 +280,11 @@ pub(crate) fn new_credentials(fleet_id: &str, compute_name: &str, target: &str) 
 /// Sets `lastUsed` of the bucket access key `access_key_id` (if it is one)
 /// to now, in the key's region. Returns whether it was a bucket key.
 pub(crate) fn record_bucket_key_use(state: &mut RuntimeState, access_key_id: &str, service: &str) -> bool {
+    let now = now_epoch() + state.lightsail_clock_skew;
     match state.bucket_keys.iter_mut().find(|k| k.access_key_id == access_key_id) {
         Some(key) => {
             key.last_used = Some(KeyLastUsed {
-                date: now_epoch(),
+                date: now,
                 region: key.region.clone(),
                 service_name: service.to_owned(),
             });
@@ -289,15 +294,16 @@ pub(crate) fn record_bucket_key_use(state: &mut RuntimeState, access_key_id: &st
     }
 }
 
-/// A fresh bucket access key for `bucket` in `region`, created now.
-pub(crate) fn new_bucket_key(bucket: &str, region: &str) -> BucketAccessKey {
+/// A fresh bucket access key for `bucket` in `region`, created at `now`
+/// (Lightsail's clock).
+pub(crate) fn new_bucket_key(bucket: &str, region: &str, now: f64) -> BucketAccessKey {
     BucketAccessKey {
         bucket: bucket.to_owned(),
         region: region.to_owned(),
         access_key_id: format!("AKIA{}", random_string(16, UPPER_DIGITS)),
         secret_access_key: random_string(40, BASE64ISH),
         status: "Active".to_owned(),
-        created_at: now_epoch(),
+        created_at: now,
         last_used: None,
     }
 }

@@ -213,3 +213,29 @@ fn aws_cli_speaks_lightsail_json() {
     assert_eq!(call.service, "lightsail");
     assert_eq!(call.body, serde_json::json!({"bucketName": sample::BUILDS_BUCKET}));
 }
+
+#[tokio::test]
+async fn a_skewed_lightsail_clock_shifts_created_at() {
+    let emu = emulator();
+    let ls = lightsail(&emu, "us-west-2").await;
+    for skew in [30.0, -30.0] {
+        emu.set_lightsail_clock_skew(skew);
+        let before = std::time::SystemTime::now();
+        let out = ls
+            .create_bucket_access_key()
+            .bucket_name(sample::BUILDS_BUCKET)
+            .send()
+            .await
+            .expect("CreateBucketAccessKey");
+        let key = out.access_key().expect("accessKey");
+        let created = key.created_at().expect("createdAt").as_secs_f64();
+        let now = before.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!((created - now - skew).abs() < 5.0, "{skew}: {created} vs {now}");
+        ls.delete_bucket_access_key()
+            .bucket_name(sample::BUILDS_BUCKET)
+            .access_key_id(key.access_key_id().unwrap())
+            .send()
+            .await
+            .expect("DeleteBucketAccessKey");
+    }
+}

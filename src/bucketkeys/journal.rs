@@ -4,7 +4,11 @@
 //! may exist whose secret was never stored: `list` finds those.
 //!
 //! `$XDG_STATE_HOME/gamelift-access/bucket-key-journal/<bucket>.<pid>.<ms>.json`:
-//! `{"bucket", "region", "op", "pid", "started_epoch"}`; no secret, ever.
+//! `{"bucket", "region", "op", "pid", "started_epoch", "existing_keys"}`;
+//! no secret, ever. `existing_keys` are the bucket's key IDs just before
+//! CreateBucketAccessKey: a key that is not among them and whose secret is
+//! not stored here is the run's possible orphan, whatever the clocks of this
+//! machine and of AWS say. Entries written before it was recorded lack it.
 //!
 //! The same directory's sibling `bucket-key-rotations/<bucket>.json` records
 //! a rotation in progress: `{"bucket", "region", "old_key_id",
@@ -25,8 +29,13 @@ pub struct Entry {
     /// `create` or `rotate`.
     pub op: String,
     pub pid: u32,
-    /// Epoch seconds; a key created by this run has `createdAt` at or after it.
+    /// Epoch seconds, by this machine's clock: for messages only, never
+    /// compared with Lightsail's `createdAt`.
     pub started_epoch: i64,
+    /// The bucket's access key IDs just before the create call. `None` in
+    /// entries of older versions.
+    #[serde(default)]
+    pub existing_keys: Option<Vec<String>>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -48,8 +57,9 @@ pub struct Rotation {
     pub old_key_id: String,
     pub new_key_id: String,
     pub started_epoch: i64,
-    /// The same instant in milliseconds: a use of the old key after it
-    /// means something still uses the old key.
+    /// The new key's `createdAt` in milliseconds, by Lightsail's clock
+    /// (as `lastUsed` is): a use of the old key after it means something
+    /// still uses the old key. `started_epoch` is the same instant.
     pub started_ms: i64,
 }
 
@@ -80,8 +90,16 @@ impl Journal {
         crate::dirs::ensure_private_dir(dir).map_err(io_err("create", dir))
     }
 
-    /// Records that a key is about to be created for `bucket`.
-    pub fn begin(&self, bucket: &str, region: &str, op: &str, now: i64) -> Result<Entry, StoreError> {
+    /// Records that a key is about to be created for `bucket`, which has
+    /// the keys `existing` now.
+    pub fn begin(
+        &self,
+        bucket: &str,
+        region: &str,
+        op: &str,
+        now: i64,
+        existing: Vec<String>,
+    ) -> Result<Entry, StoreError> {
         Self::ensure(&self.dir)?;
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -92,6 +110,7 @@ impl Journal {
             op: op.to_owned(),
             pid: std::process::id(),
             started_epoch: now,
+            existing_keys: Some(existing),
             path: self.dir.join(format!("{bucket}.{}.{millis}.json", std::process::id())),
         };
         let body = serde_json::to_vec_pretty(&entry).map_err(|e| io_err("encode", &entry.path)(io::Error::other(e)))?;

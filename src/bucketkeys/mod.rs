@@ -128,6 +128,18 @@ pub enum BucketKeyError {
         secs: u64,
         detail: String,
     },
+    #[error(
+        "the secret of new key {key_id} could be neither stored nor printed ({error}): it is lost\n  \
+         the run's journal entry {} was kept, so gamelift-access bucket-key list {bucket} reports the key; \
+         delete it: gamelift-access bucket-key delete {bucket} {key_id}, then run again with stdout open (or the store fixed)",
+        journal.display()
+    )]
+    PrintFailed {
+        bucket: String,
+        key_id: String,
+        error: String,
+        journal: PathBuf,
+    },
     #[error("cannot update the AWS config file {}: {source}\n  the key was created and stored; add the profile by hand (see README) or fix the file and run with --write-profile again", path.display())]
     Profile { path: PathBuf, source: std::io::Error },
 }
@@ -192,6 +204,8 @@ pub struct Created {
     pub bucket: BucketInfo,
     pub id: String,
     pub created: i64,
+    /// Epoch milliseconds, by Lightsail's clock.
+    pub created_ms: i64,
     pub place: SecretPlace,
 }
 
@@ -214,6 +228,10 @@ pub struct Orphan {
     pub key_id: String,
     pub created: Option<i64>,
     pub entry: Entry,
+    /// The entry recorded the bucket's keys before the run's create call,
+    /// and this key was not among them. False for an entry of an older
+    /// version: then the key may as well be someone else's.
+    pub certain: bool,
 }
 
 #[derive(Debug)]
@@ -307,15 +325,22 @@ impl Keys {
     }
 
     /// Journal entries of runs that ended early, matched with the keys they
-    /// may have created: Active keys created at or after the entry, with no
-    /// stored secret. Entries that left no key are removed.
+    /// may have created: Active keys whose secret is not stored here and
+    /// that were not among the bucket's keys when the run began. No clock
+    /// is compared: this machine's and Lightsail's may disagree by any
+    /// amount. Entries that left no such key are removed.
+    ///
+    /// An entry of an older version has no key set: every Active key with no
+    /// secret here may be its orphan, and it stays until none is left (or
+    /// the user removes it), since removing it on a guess could hide the
+    /// only trace of a lost secret.
     fn orphans(
         &self,
         bucket: &str,
         remote: &[KeyInfo],
         stored: &[StoredKey],
     ) -> Result<(Vec<Orphan>, Vec<Entry>), BucketKeyError> {
-        let mut orphans = Vec::new();
+        let mut orphans: Vec<Orphan> = Vec::new();
         let mut cleared = Vec::new();
         for entry in self.journal.entries(bucket)? {
             if entry.running() {
@@ -323,9 +348,14 @@ impl Keys {
             }
             let suspects: Vec<&KeyInfo> = remote
                 .iter()
+                .filter(|k| k.status == "Active")
                 .filter(|k| !stored.iter().any(|s| s.id == k.id))
-                .filter(|k| k.created.is_none_or(|c| c >= entry.started_epoch - 1))
-                .filter(|k| !orphans.iter().any(|o: &Orphan| o.key_id == k.id))
+                .filter(|k| {
+                    entry
+                        .existing_keys
+                        .as_ref()
+                        .is_none_or(|before| !before.contains(&k.id))
+                })
                 .collect();
             if suspects.is_empty() {
                 self.journal.end(&entry)?;
@@ -333,9 +363,13 @@ impl Keys {
                 continue;
             }
             for k in suspects {
+                if orphans.iter().any(|o| o.key_id == k.id) {
+                    continue;
+                }
                 orphans.push(Orphan {
                     key_id: k.id.clone(),
                     created: k.created,
+                    certain: entry.existing_keys.is_some(),
                     entry: entry.clone(),
                 });
             }
@@ -375,9 +409,28 @@ impl Keys {
     }
 
     /// `create`, after [`Keys::preflight`]: journal → create → store, with
-    /// the fallback, print and delete-again paths.
-    pub async fn create(&self, info: &BucketInfo, op: &str, print_secret: bool) -> Result<Created, BucketKeyError> {
-        let entry = self.journal.begin(&info.name, &info.region, op, lightsail::now())?;
+    /// the fallback, print and delete-again paths. `print` puts a secret that
+    /// went nowhere else ([`SecretPlace::Print`]) on stdout; it is called
+    /// before the journal entry ends and before anything else can fail.
+    pub async fn create(
+        &self,
+        info: &BucketInfo,
+        op: &str,
+        print_secret: bool,
+        print: impl FnOnce(&Created) -> std::io::Result<()>,
+    ) -> Result<Created, BucketKeyError> {
+        // The keys there are now: any other key found later with no secret
+        // here may be this run's.
+        let existing = self
+            .lightsail
+            .keys(&info.name)
+            .await?
+            .into_iter()
+            .map(|k| k.id)
+            .collect();
+        let entry = self
+            .journal
+            .begin(&info.name, &info.region, op, lightsail::now(), existing)?;
         let key = match self.lightsail.create_key(&info.name).await {
             Ok(key) => key,
             Err(e) => {
@@ -438,15 +491,30 @@ impl Keys {
                 }
             }
         };
-        if let Err(e) = self.journal.end(&entry) {
-            tracing::warn!(error = %e, "could not remove the journal entry (the key is stored)");
-        }
-        Ok(Created {
+        let created = Created {
             bucket: info.clone(),
             id: key.id,
             created: key.created,
+            created_ms: key.created_ms,
             place,
-        })
+        };
+        // A secret kept nowhere else leaves now, before anything else can
+        // fail; the entry goes only once it has left. If it cannot (stdout
+        // closed), the entry stays, so `list` reports the key.
+        if matches!(created.place, SecretPlace::Print { .. })
+            && let Err(e) = print(&created)
+        {
+            return Err(BucketKeyError::PrintFailed {
+                bucket: info.name.clone(),
+                key_id: created.id,
+                error: e.to_string(),
+                journal: entry.path,
+            });
+        }
+        if let Err(e) = self.journal.end(&entry) {
+            tracing::warn!(error = %e, "could not remove the journal entry (the key is stored)");
+        }
+        Ok(created)
     }
 }
 
@@ -563,6 +631,7 @@ impl Keys {
         &self,
         bucket: &str,
         print_secret: bool,
+        print: impl FnOnce(&Created) -> std::io::Result<()>,
         verify: &impl Verify,
     ) -> Result<Rotated, BucketKeyError> {
         check_bucket_name(bucket)?;
@@ -578,8 +647,7 @@ impl Keys {
             .filter(|r| r.status.as_deref() == Some("Active") && r.stored.is_some())
             .max_by_key(|r| r.created)
             .map(|r| r.id.clone());
-        let (started, started_ms) = (lightsail::now(), lightsail::now_ms());
-        let created = self.create(&info, "rotate", print_secret).await?;
+        let created = self.create(&info, "rotate", print_secret, print).await?;
         let secret = match &created.place {
             SecretPlace::Print { secret, .. } => secret.clone(),
             _ => credential(&self.store, bucket, Some(&created.id))?.secret,
@@ -600,8 +668,9 @@ impl Keys {
                 region: info.region.clone(),
                 old_key_id: old.clone(),
                 new_key_id: created.id.clone(),
-                started_epoch: started,
-                started_ms,
+                // Lightsail's clock, as `lastUsed` is: this machine's may be off.
+                started_epoch: created.created,
+                started_ms: created.created_ms,
             })?;
         }
         Ok(Rotated { created, old_key_id })

@@ -47,16 +47,36 @@ async fn create(global: &GlobalArgs, bucket: &str, write_profile: Option<&str>, 
     check_bucket(bucket)?;
     let keys = Keys::connect(&global.aws()).await?;
     let (info, _) = keys.preflight(bucket).await?;
-    let created = keys.create(&info, "create", print_secret).await?;
-    report_created(global, &created);
+    let created = keys
+        .create(&info, "create", print_secret, |c| report_created(global, c))
+        .await?;
+    report_stored(global, &created)?;
     if let Some(name) = write_profile {
         add_profile(name, &created)?;
     }
     Ok(0)
 }
 
+/// [`report_created`] for a key whose secret is stored (the pipeline has
+/// printed one that went nowhere else already).
+fn report_stored(global: &GlobalArgs, created: &Created) -> Result<(), crate::error::Error> {
+    if matches!(created.place, SecretPlace::Print { .. }) {
+        return Ok(());
+    }
+    report_created(global, created).map_err(|e| {
+        crate::error::Error::Other(format!(
+            "key {} was created and its secret stored, but the result could not be written to stdout: {e}\n  \
+             see it with: gamelift-access bucket-key list {}",
+            created.id, created.bucket.name
+        ))
+    })
+}
+
 /// Where the secret went; the secret itself only when it went nowhere else.
-fn report_created(global: &GlobalArgs, created: &Created) {
+/// Written, not `println!`ed: a closed stdout is an error to handle (the
+/// secret may be in it), never a panic.
+fn report_created(global: &GlobalArgs, created: &Created) -> std::io::Result<()> {
+    use std::io::Write;
     let (location, note) = match &created.place {
         SecretPlace::Store(path) => (path.display().to_string(), None),
         SecretPlace::Fallback { path, main_error } => (
@@ -80,6 +100,7 @@ fn report_created(global: &GlobalArgs, created: &Created) {
     if let Some(note) = &note {
         eprintln!("gamelift-access: warning: {note}");
     }
+    let mut stdout = std::io::stdout().lock();
     match global.output {
         OutputFormat::Json => {
             let mut out = json!({
@@ -92,19 +113,21 @@ fn report_created(global: &GlobalArgs, created: &Created) {
             if let SecretPlace::Print { secret, .. } = &created.place {
                 out["secret_access_key"] = json!(secret.expose_secret());
             }
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&out).unwrap_or_default())?;
         }
         OutputFormat::Table => {
-            println!(
+            writeln!(
+                stdout,
                 "access key {} created for bucket {} ({})",
                 created.id, created.bucket.name, created.bucket.region
-            );
+            )?;
             match &created.place {
-                SecretPlace::Print { secret, .. } => println!("secret access key: {}", secret.expose_secret()),
-                _ => println!("secret stored in {location}"),
+                SecretPlace::Print { secret, .. } => writeln!(stdout, "secret access key: {}", secret.expose_secret())?,
+                _ => writeln!(stdout, "secret stored in {location}")?,
             }
         }
     }
+    stdout.flush()
 }
 
 fn add_profile(name: &str, created: &Created) -> Result<(), BucketKeyError> {
@@ -171,6 +194,8 @@ fn print_listing(global: &GlobalArgs, l: &Listing) {
                         "access_key_id": o.key_id,
                         "created_at": o.created.map(rfc3339),
                         "run_started_at": rfc3339(o.entry.started_epoch),
+                        "certain": o.certain,
+                        "journal_entry": o.entry.path.display().to_string(),
                         "cleanup": format!("gamelift-access bucket-key delete {bucket} {}", o.key_id),
                     })
                 })
@@ -224,13 +249,25 @@ fn print_listing(global: &GlobalArgs, l: &Listing) {
             r.id, r.id
         );
     }
-    for o in &l.orphans {
+    for o in l.orphans.iter().filter(|o| o.certain) {
         eprintln!(
-            "gamelift-access: orphan: key {} was created by a run that ended at {} before its secret was stored \
-             (the secret is lost); delete it: gamelift-access bucket-key delete {bucket} {}",
+            "gamelift-access: orphan: key {} has no secret stored here and did not exist when a run that ended early \
+             began at {}: that run created it and its secret is lost; delete it: gamelift-access bucket-key delete {bucket} {}",
             o.key_id,
             rfc3339(o.entry.started_epoch),
             o.key_id
+        );
+    }
+    for o in l.orphans.iter().filter(|o| !o.certain) {
+        eprintln!(
+            "gamelift-access: possible orphan: key {} has no secret stored here, and a run of an older version that \
+             ended early at {} may have created it (that version did not record which keys existed before); \
+             if it is not someone else's key, delete it: gamelift-access bucket-key delete {bucket} {}; \
+             if it is, remove the journal entry: rm {}",
+            o.key_id,
+            rfc3339(o.entry.started_epoch),
+            o.key_id,
+            o.entry.path.display()
         );
     }
     for e in &l.cleared {
@@ -312,8 +349,10 @@ async fn rotate(
         return Ok(0);
     }
     let verifier = crate::bucketkeys::verify::S3Verify::new(&global.aws(), verify_secs).await?;
-    let rotated = keys.rotate(bucket, print_secret, &verifier).await?;
-    report_created(global, &rotated.created);
+    let rotated = keys
+        .rotate(bucket, print_secret, |c| report_created(global, c), &verifier)
+        .await?;
+    report_stored(global, &rotated.created)?;
     match &rotated.old_key_id {
         Some(old) => eprintln!(
             "the new key works with S3; credential-process and profiles for {bucket} now use it.\n\

@@ -462,7 +462,7 @@ async fn connect_ssm(
 
     if let Some(aws) = aws {
         let command = launch::ssm::aws_cli(aws, &params, &access.region, endpoint.as_deref());
-        let outcome = launch::run_with(&command, signals, |cmd| {
+        let outcome = launch::run_grouped(&command, signals, |cmd| {
             launch::ssm::set_env(cmd, &access.credentials, &[])
         })
         .await?;
@@ -472,14 +472,19 @@ async fn connect_ssm(
     // No AWS CLI: make its StartSession call ourselves and hand the plugin the same contract.
     let endpoint = endpoint.unwrap_or_else(|| obtain::ssm::default_endpoint(&access.region));
     let command = launch::ssm::plugin(plugin, &params, &access.region, &endpoint);
-    // Not raced with signals: a session started on the service must be
-    // terminated, so let the (short) call finish, then honour any signal.
-    let session = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params).await?;
+    // Raced with signals: a stalled endpoint must not hold Ctrl-C up. A
+    // session the service started meanwhile (we never learn its ID) ends
+    // at its idle timeout; one we did learn of is terminated.
+    let aws = global.aws();
+    let session = tokio::select! {
+        session = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params, &aws) => session?,
+        sig = signals.recv() => return Err(sig.into()),
+    };
     if let Some(sig) = signals.pending().await {
         session.terminate().await;
         return Err(sig.into());
     }
-    let outcome = launch::run_with(&command, signals, |cmd| {
+    let outcome = launch::run_grouped(&command, signals, |cmd| {
         launch::ssm::set_env(
             cmd,
             &access.credentials,

@@ -72,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: CpArgs) -> Result<u8> {
     };
     let command = launch::ssh::scp_command(scp, &session, args.recursive, &sources, &dest);
     tracing::info!(%target, host = access.host, "copying with scp");
-    let outcome = launch::run(&command, &mut signals).await?;
+    let outcome = launch::run_grouped(&command, &mut signals, |_| {}).await?;
     drop(key_file);
     match outcome.interrupted {
         Some(sig) => Err(sig.into()),

@@ -64,6 +64,7 @@ pub async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8> {
                 aws: which::which("aws").ok(),
                 plugin,
                 endpoint: crate::commands::connect::ssm_endpoint(global),
+                timeouts: global.aws(),
             }
         }
     };

@@ -57,6 +57,8 @@ pub enum Transport {
         plugin: PathBuf,
         /// `AWS_ENDPOINT_URL_SSM`, `--endpoint-url` or `AWS_ENDPOINT_URL`.
         endpoint: Option<String>,
+        /// Our own StartSession's timeouts (`--cli-read-timeout`, …).
+        timeouts: crate::aws::AwsOptions,
     },
 }
 
@@ -190,7 +192,15 @@ async fn one(plan: &Plan, job: Job, reporter: &Reporter, mut cancel: watch::Rece
             drop(key_file);
             result
         }
-        (Transport::Ssm { aws, plugin, endpoint }, Access::Ssm(access)) => {
+        (
+            Transport::Ssm {
+                aws,
+                plugin,
+                endpoint,
+                timeouts,
+            },
+            Access::Ssm(access),
+        ) => {
             let params = non_interactive(&access.target, &plan.command);
             let env = |cmd: &mut tokio::process::Command| launch::ssm::set_env(cmd, &access.credentials, &[]);
             match aws {
@@ -202,7 +212,15 @@ async fn one(plan: &Plan, job: Job, reporter: &Reporter, mut cancel: watch::Rece
                     let endpoint = endpoint
                         .clone()
                         .unwrap_or_else(|| obtain::ssm::default_endpoint(&access.region));
-                    match obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params).await {
+                    let session = tokio::select! {
+                        session = obtain::ssm::start_session(&access.credentials, &access.region, &endpoint, &params, timeouts) => session,
+                        // A session the service may have started meanwhile ends at its idle timeout.
+                        _ = cancel.wait_for(|c| *c) => {
+                            record.fail("cancelled while starting its SSM session", started);
+                            return record;
+                        }
+                    };
+                    match session {
                         Ok(session) => {
                             let command = launch::ssm::plugin(plugin.clone(), &params, &access.region, &endpoint);
                             let result = supervise(
@@ -248,8 +266,19 @@ fn non_interactive(target: &str, command: &[String]) -> SessionParams {
     }
 }
 
+/// How long output is still read once the client has exited or its group
+/// was ended: what is in the pipes, not what a process that left the group
+/// (with setsid) may go on writing into them.
+const DRAIN: Duration = Duration::from_millis(500);
+
 /// Runs the client with its output captured line by line, bounded by
 /// `timeout` and by cancellation; the client is always waited for.
+///
+/// The client runs in a process group (Job object) of its own. On timeout or
+/// cancellation the whole group is ended, and reading its pipes stops soon
+/// after, whoever still holds them: a grandchild that outlived the client
+/// (the AWS CLI's session-manager-plugin) can hold us no longer than that.
+/// Once the client exits, what it left in its group is ended too.
 async fn supervise(
     command: &ClientCommand,
     adjust: impl FnOnce(&mut tokio::process::Command),
@@ -268,39 +297,70 @@ async fn supervise(
         // Only a last resort: every path below kills and waits itself.
         .kill_on_drop(true);
     adjust(&mut cmd);
+    launch::group::prepare(&mut cmd, false);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("could not run {}: {e}", command.program.display()))?;
+    let group = launch::group::Group::of(&child, false);
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let deadline = tokio::time::sleep(timeout);
-    let waiter = async {
-        tokio::pin!(deadline);
-        let mut stop = None;
-        let status = loop {
-            tokio::select! {
-                status = child.wait() => break status,
-                () = &mut deadline, if stop.is_none() => stop = Some(Stop::TimedOut),
-                _ = cancel.wait_for(|c| *c), if stop.is_none() => stop = Some(Stop::Cancelled),
-            }
-            let _ = child.start_kill();
-        };
-        (status, stop)
-    };
     let mut out = vec![];
     let mut err = vec![];
-    let ((status, stop), (), ()) = tokio::join!(
-        waiter,
-        lines(stdout, |line| {
-            reporter.line(&job.instance_id, Stream::Out, &line);
-            out.push(line);
-        }),
-        lines(stderr, |line| {
-            reporter.line(&job.instance_id, Stream::Err, &line);
-            err.push(line);
-        }),
-    );
+    let (status, stop) = {
+        let reading = async {
+            tokio::join!(
+                lines(stdout, |line| {
+                    reporter.line(&job.instance_id, Stream::Out, &line);
+                    out.push(line);
+                }),
+                lines(stderr, |line| {
+                    reporter.line(&job.instance_id, Stream::Err, &line);
+                    err.push(line);
+                }),
+            )
+        };
+        let deadline = tokio::time::sleep(timeout);
+        // Armed once the client has exited or its group was ended.
+        let drain = tokio::time::sleep(Duration::MAX);
+        tokio::pin!(reading, deadline, drain);
+        let (mut status, mut stop, mut read) = (None, None, false);
+        while status.is_none() || !read {
+            let stopping = tokio::select! {
+                exited = child.wait(), if status.is_none() => {
+                    status = Some(exited);
+                    // The client is done: nothing it left in its group goes on.
+                    group.kill();
+                    drain.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+                    None
+                }
+                _ = &mut reading, if !read => {
+                    read = true;
+                    None
+                }
+                () = &mut deadline, if stop.is_none() && status.is_none() => Some(Stop::TimedOut),
+                _ = cancel.wait_for(|c| *c), if stop.is_none() && status.is_none() => Some(Stop::Cancelled),
+                () = &mut drain, if !read => {
+                    tracing::debug!(
+                        instance = job.instance_id,
+                        "the output pipes are still held after the client's group ended; no longer read"
+                    );
+                    read = true;
+                    None
+                }
+            };
+            if let Some(why) = stopping {
+                stop = Some(why);
+                group.kill();
+                let _ = child.start_kill();
+                drain.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+            }
+        }
+        (status, stop)
+    };
+    drop(group);
     record.keep_output(out, err);
-    let status = status.map_err(|e| format!("waiting for {}: {e}", command.program.display()))?;
+    let status = status
+        .expect("the loop ends once the client is waited for")
+        .map_err(|e| format!("waiting for {}: {e}", command.program.display()))?;
     match stop {
         Some(Stop::TimedOut) => Err(format!("timed out after {}s", timeout.as_secs())),
         Some(Stop::Cancelled) => Err("cancelled".into()),

@@ -4,6 +4,7 @@
 //! from plain values; nothing here sees an AWS type or a secret's contents.
 
 pub mod forward;
+pub mod group;
 pub mod rdp;
 pub mod ssh;
 pub mod ssm;
@@ -82,16 +83,47 @@ pub async fn run_with(
     signals: &mut Signals,
     adjust: impl FnOnce(&mut tokio::process::Command),
 ) -> Result<Outcome, LaunchError> {
+    run_inner(command, signals, adjust, false).await
+}
+
+/// [`run_with`] for a client that may leave helpers behind (the AWS CLI's
+/// session-manager-plugin, scp's ssh): it runs in a [`group`] of its own.
+/// A signal goes to the whole group; a second one ends the group outright
+/// (a client that ignores the first must not hold us); and once the client
+/// exits, whatever it left in its group is ended.
+pub async fn run_grouped(
+    command: &ClientCommand,
+    signals: &mut Signals,
+    adjust: impl FnOnce(&mut tokio::process::Command),
+) -> Result<Outcome, LaunchError> {
+    run_inner(command, signals, adjust, true).await
+}
+
+async fn run_inner(
+    command: &ClientCommand,
+    signals: &mut Signals,
+    adjust: impl FnOnce(&mut tokio::process::Command),
+    grouped: bool,
+) -> Result<Outcome, LaunchError> {
+    use std::io::IsTerminal;
     tracing::debug!(command = %command.display(), "launching");
     let mut cmd = tokio::process::Command::new(&command.program);
     cmd.args(&command.args);
     adjust(&mut cmd);
+    let terminal = grouped && std::io::stdin().is_terminal();
+    if grouped {
+        group::prepare(&mut cmd, terminal);
+    }
     let mut child = cmd.spawn().map_err(|source| LaunchError::Spawn {
         program: command.program.clone(),
         source,
     })?;
+    // Dropped (ending what is left of the group) once the client is waited for.
+    let group = grouped.then(|| group::Group::of(&child, terminal));
     #[cfg(windows)]
-    if let Some(handle) = child.raw_handle() {
+    if group.is_none()
+        && let Some(handle) = child.raw_handle()
+    {
         crate::winsec::adopt(handle);
     }
     let mut interrupted = None;
@@ -102,8 +134,12 @@ pub async fn run_with(
             biased;
             sig = signals.recv() => {
                 tracing::debug!(signal = sig.name, "passing the signal to {}", command.program.display());
+                match &group {
+                    Some(group) if interrupted.is_some() => group.kill(),
+                    Some(group) => group.signal(sig.number),
+                    None => pass_on(&child, sig),
+                }
                 interrupted.get_or_insert(sig);
-                pass_on(&child, sig);
             }
             status = child.wait() => break status,
         }
@@ -112,6 +148,7 @@ pub async fn run_with(
         what: format!("waiting for {}", command.program.display()),
         source,
     })?;
+    drop(group);
     Ok(Outcome {
         code: exit_code(status),
         interrupted,

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{ObtainError, SessionParams, TempCredentials};
 use crate::aws::{Service, Site};
 use aws_config::SdkConfig;
+use crate::aws::AwsOptions;
 
 /// A started session. `response` is the `{SessionId, TokenValue,
 /// StreamUrl}` JSON the plugin reads from its environment; the token in it
@@ -29,11 +30,14 @@ pub fn default_endpoint(region: &str) -> String {
     format!("https://ssm.{region}.{suffix}")
 }
 
+/// StartSession, each attempt bounded by `opts`' timeouts
+/// (`--cli-read-timeout`, `--cli-connect-timeout`).
 pub async fn start_session(
     creds: &TempCredentials,
     region: &str,
     endpoint: &str,
     params: &SessionParams,
+    opts: &AwsOptions,
 ) -> Result<StartedSession, ObtainError> {
     const OP: &str = "StartSession";
     // The compute's own credentials, never a profile's: no profile to name.
@@ -46,6 +50,7 @@ pub async fn start_session(
     );
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .timeout_config(crate::aws::timeout_config(opts))
         .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(

@@ -25,6 +25,17 @@ use crate::aws::{AwsError, AwsOptions, GameLift, Service, Site};
 /// How often one part may meet expired credentials before giving up.
 const MAX_REFRESHES_PER_PART: u32 = 3;
 
+/// The slowest upload an UploadPart attempt is allowed, in bytes a second:
+/// its timeout is `--cli-read-timeout` plus the time to send the part at
+/// this rate. (The SDK's own timeout starts with the request, not when the
+/// body is sent, unlike the AWS CLI's socket read timeout.)
+const MIN_UPLOAD_RATE: u64 = 64 * 1024;
+
+/// How long one UploadPart attempt of `len` bytes may take.
+fn part_timeout(read_timeout: Duration, len: usize) -> Duration {
+    read_timeout + Duration::from_secs((len as u64).div_ceil(MIN_UPLOAD_RATE))
+}
+
 /// Why the S3 side failed.
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
@@ -108,6 +119,9 @@ impl ProvideCredentials for CellProvider {
 struct Bucket {
     client: aws_sdk_s3::Client,
     site: Site,
+    /// `--cli-read-timeout` and `--cli-connect-timeout`.
+    read_timeout: Duration,
+    connect_timeout: Duration,
     location: StorageLocation,
     cell: Arc<CredentialCell>,
     gl: GameLift,
@@ -129,6 +143,15 @@ fn expired<E: ProvideErrorMetadata>(err: &SdkError<E, aws_sdk_s3::config::http::
 }
 
 impl Bucket {
+    /// The client's timeouts, with `extra` on top of the read timeout for
+    /// each attempt of one call that legitimately takes longer.
+    fn timeouts(&self, extra: Duration) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_attempt_timeout(self.read_timeout + extra)
+            .build()
+    }
+
     /// Sends one S3 call; when S3 says the credentials expired, refreshes
     /// them (single-flight, see [`CredentialCell`]) and sends it again, up
     /// to [`MAX_REFRESHES_PER_PART`] times. Any other failure is `op`'s.
@@ -182,9 +205,7 @@ impl Multipart {
         location: StorageLocation,
     ) -> Multipart {
         let cell = CredentialCell::new(creds);
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(opts.connect_timeout))
-            .build();
+        let timeouts = crate::aws::timeout_config(opts);
         let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(gl.region.clone()))
             .credentials_provider(CellProvider(Arc::clone(&cell)))
@@ -201,6 +222,8 @@ impl Multipart {
             bucket: Bucket {
                 client: aws_sdk_s3::Client::from_conf(config),
                 site,
+                read_timeout: Duration::from_secs(opts.read_timeout),
+                connect_timeout: Duration::from_secs(opts.connect_timeout),
                 location,
                 cell,
                 gl: gl.clone(),
@@ -238,6 +261,9 @@ impl Multipart {
     /// CompleteMultipartUpload with the parts in order.
     pub async fn complete(&mut self, mut parts: Vec<CompletedPart>) -> Result<(), S3Error> {
         parts.sort_by_key(|p| p.part_number());
+        // S3 may take minutes to assemble many parts (keeping the connection
+        // alive meanwhile): a second per part on top of the read timeout.
+        let timeouts = self.bucket.timeouts(Duration::from_secs(parts.len() as u64));
         let upload = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
         let upload_id = self.upload_id.clone().unwrap_or_default();
         let b = &self.bucket;
@@ -248,6 +274,8 @@ impl Multipart {
                 .key(&b.location.key)
                 .upload_id(&upload_id)
                 .multipart_upload(upload.clone())
+                .customize()
+                .config_override(aws_sdk_s3::config::Builder::default().timeout_config(timeouts.clone()))
                 .send()
         })
         .await?;
@@ -302,6 +330,7 @@ impl PartUploader {
     pub async fn upload(self, part: Part) -> Result<(CompletedPart, usize), S3Error> {
         let len = part.data.len();
         let b = &self.bucket;
+        let timeouts = b.timeouts(part_timeout(Duration::ZERO, len));
         let out = b
             .send("UploadPart", || {
                 b.client
@@ -311,6 +340,8 @@ impl PartUploader {
                     .upload_id(&self.upload_id)
                     .part_number(part.number)
                     .body(ByteStream::from(part.data.clone()))
+                    .customize()
+                    .config_override(aws_sdk_s3::config::Builder::default().timeout_config(timeouts.clone()))
                     .send()
             })
             .await?;
@@ -319,5 +350,18 @@ impl PartUploader {
             .set_e_tag(out.e_tag().map(str::to_owned))
             .build();
         Ok((done, len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_may_take_the_read_timeout_plus_its_upload_at_the_slowest_rate() {
+        let read = Duration::from_secs(30);
+        assert_eq!(part_timeout(read, 0), read);
+        assert_eq!(part_timeout(read, 1), read + Duration::from_secs(1));
+        assert_eq!(part_timeout(read, 8 << 20), read + Duration::from_secs(128));
     }
 }

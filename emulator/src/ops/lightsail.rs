@@ -146,7 +146,8 @@ pub(super) fn create_bucket_access_key(ctx: &mut Ctx<'_>, input: &Input) -> Resu
              Delete an access key before you create another one."
         )));
     }
-    let key = state::new_bucket_key(&bucket.name, &bucket.region);
+    let now = state::now_epoch() + ctx.state.lightsail_clock_skew;
+    let key = state::new_bucket_key(&bucket.name, &bucket.region, now);
     let out = key_out(&key).put("secretAccessKey", &key.secret_access_key);
     let operations = operation_out(&bucket, "CreateBucketAccessKey", &key.access_key_id);
     ctx.state.bucket_keys.push(key);
