@@ -35,7 +35,9 @@ pub const LOG_FILE: &str = "agent.log";
 
 static FILE_LOG: OnceLock<Option<Mutex<FileLog>>> = OnceLock::new();
 
-/// Whether this process logs to the file rather than to stderr.
+/// Whether this process logs to the file rather than to stderr (asked
+/// only on Unix, where the daemon then points stderr at /dev/null).
+#[cfg(unix)]
 pub fn to_file() -> bool {
     matches!(FILE_LOG.get(), Some(Some(_)))
 }

@@ -6,9 +6,9 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ObtainError, SessionParams, TempCredentials};
+use crate::aws::AwsOptions;
 use crate::aws::{Service, Site};
 use aws_config::SdkConfig;
-use crate::aws::AwsOptions;
 
 /// A started session. `response` is the `{SessionId, TokenValue,
 /// StreamUrl}` JSON the plugin reads from its environment; the token in it

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_gamelift::types::{ComputeType as SdkComputeType, RoutingStrategyType};
+use aws_sdk_gamelift::types::{ComputeType as SdkComputeType, FleetAttributes, RoutingStrategyType};
 
 use super::{ComputeType, FleetInfo, ResolveError, Sdk};
 use crate::aws::GameLift;
@@ -71,24 +71,14 @@ pub async fn by_name(gl: &GameLift, name: &str) -> Result<String, ResolveError> 
     }
 
     let fleet_ids = list_fleet_ids(gl).await?;
-    for chunk in fleet_ids.chunks(50) {
-        let out = gl
-            .client()
-            .await
-            .describe_fleet_attributes()
-            .set_fleet_ids(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
-        for fleet in out.fleet_attributes() {
-            if let (Some(id), Some(n)) = (fleet.fleet_id(), fleet.name())
-                && n == name
-            {
-                let status = fleet.status().map(|s| s.as_str()).unwrap_or("?");
-                found
-                    .entry(id.to_owned())
-                    .or_insert_with(|| format!("fleet named '{n}', {status}"));
-            }
+    for fleet in attributes(gl, &fleet_ids).await? {
+        if let (Some(id), Some(n)) = (fleet.fleet_id(), fleet.name())
+            && n == name
+        {
+            let status = fleet.status().map(|s| s.as_str()).unwrap_or("?");
+            found
+                .entry(id.to_owned())
+                .or_insert_with(|| format!("fleet named '{n}', {status}"));
         }
     }
 
@@ -144,18 +134,7 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
 /// Fleets that do not exist are left out; container fleets, which
 /// DescribeFleetAttributes may not know, are described from their ID.
 pub async fn describe_many(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<FleetInfo>, ResolveError> {
-    let mut attributes = Vec::with_capacity(fleet_ids.len());
-    for chunk in fleet_ids.chunks(50) {
-        let out = gl
-            .client()
-            .await
-            .describe_fleet_attributes()
-            .set_fleet_ids(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
-        attributes.extend(out.fleet_attributes.unwrap_or_default());
-    }
+    let attributes = attributes(gl, fleet_ids).await?;
     let mut sdk_versions: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut fleets = Vec::with_capacity(fleet_ids.len());
     for fleet_id in fleet_ids {
@@ -261,10 +240,23 @@ pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveErro
     }
 }
 
-/// [`status`] for many fleets, up to 50 IDs a DescribeFleetAttributes call:
-/// the status of each fleet GameLift describes, by fleet ID.
+/// [`status`] for many fleets: the status of each fleet GameLift
+/// describes, by fleet ID.
 pub async fn statuses(gl: &GameLift, fleet_ids: &[String]) -> Result<BTreeMap<String, String>, ResolveError> {
-    let mut found = BTreeMap::new();
+    Ok(attributes(gl, fleet_ids)
+        .await?
+        .iter()
+        .filter_map(|attrs| {
+            let status = attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+            attrs.fleet_id().map(|id| (id.to_owned(), status))
+        })
+        .collect())
+}
+
+/// DescribeFleetAttributes for many fleets, up to 50 IDs a call (its
+/// limit). Fleets that do not exist are left out of the answer.
+async fn attributes(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<FleetAttributes>, ResolveError> {
+    let mut attributes = Vec::with_capacity(fleet_ids.len());
     for chunk in fleet_ids.chunks(50) {
         let out = gl
             .client()
@@ -274,16 +266,9 @@ pub async fn statuses(gl: &GameLift, fleet_ids: &[String]) -> Result<BTreeMap<St
             .send()
             .await
             .map_err(|e| gl.classify("DescribeFleetAttributes", e))?;
-        for attrs in out.fleet_attributes() {
-            if let Some(id) = attrs.fleet_id() {
-                found.insert(
-                    id.to_owned(),
-                    attrs.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                );
-            }
-        }
+        attributes.extend(out.fleet_attributes.unwrap_or_default());
     }
-    Ok(found)
+    Ok(attributes)
 }
 
 /// The fleet's locations, home region first.

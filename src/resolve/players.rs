@@ -192,6 +192,23 @@ pub async fn game_session_of_player(
 }
 
 /// Where the player does have sessions, when none is live on `fleet`.
+/// One indented line per player session, for the messages below.
+fn listing<'a>(sessions: impl IntoIterator<Item = &'a PlayerSessionSummary>) -> String {
+    sessions
+        .into_iter()
+        .map(|p| {
+            format!(
+                "  {} {} on fleet {} (game session {})",
+                p.player_session_id,
+                p.status,
+                p.fleet_id,
+                short_game_session(&p.game_session_id)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn nowhere_message(fleet: &FleetInfo, player_id: &str, all: &[PlayerSessionSummary]) -> String {
     let elsewhere: Vec<&PlayerSessionSummary> = all
         .iter()
@@ -202,38 +219,14 @@ fn nowhere_message(fleet: &FleetInfo, player_id: &str, all: &[PlayerSessionSumma
         fleet.fleet_id
     );
     if !elsewhere.is_empty() {
-        let list = elsewhere
-            .iter()
-            .map(|p| {
-                format!(
-                    "  {} {} on fleet {} (game session {})",
-                    p.player_session_id,
-                    p.status,
-                    p.fleet_id,
-                    short_game_session(&p.game_session_id)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let list = listing(elsewhere.iter().copied());
         return format!(
             "{head}; they are in another fleet:\n{list}\n  try: gamelift-access connect {} player:{player_id}",
             elsewhere[0].fleet_id
         );
     }
     if !all.is_empty() {
-        let list = all
-            .iter()
-            .map(|p| {
-                format!(
-                    "  {} {} on fleet {} (game session {})",
-                    p.player_session_id,
-                    p.status,
-                    p.fleet_id,
-                    short_game_session(&p.game_session_id)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let list = listing(all);
         return format!(
             "{head}; they only have ended ones:\n{list}\n  \
              read an ended session's logs with: gamelift-access logs {} <game session>",
