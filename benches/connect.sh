@@ -87,8 +87,8 @@ hyperfine --warmup 3 --shell=none "$@" \
 # a program that does nothing. Target: at most 5 ms.
 mkdir -p "$work/no-ssh"
 ln -sf "$(type -P true)" "$work/no-ssh/ssh"
-hyperfine --warmup 3 --shell=none "$@" \
+# (PATH is set for hyperfine itself, so no `env` exec is timed.)
+PATH=$work/no-ssh:$PATH hyperfine --warmup 3 --shell=none "$@" \
     -n "process start only (gamelift-access --version)" "target/release/gamelift-access --version" \
-    -n "warm connect through the agent, up to the exec of ssh" \
-    "env PATH=$work/no-ssh:$PATH $through_agent"
+    -n "warm connect through the agent, up to the exec of ssh" "$through_agent"
 echo "agent on $socket held: $(SSH_AUTH_SOCK=$socket ssh-add -l)"
