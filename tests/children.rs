@@ -12,7 +12,7 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -77,6 +77,17 @@ struct Fakes {
     pids: PathBuf,
 }
 
+impl Fakes {
+    /// gamelift-access with the fake client first on PATH, told where its
+    /// grandchildren write their pids.
+    fn cmd(&self, w: &World) -> Command {
+        let mut cmd = w.cmd();
+        cmd.env("PATH", path_with(&self.plugin.bin_dir, &[]))
+            .env("FAKE_GRANDCHILDREN", &self.pids);
+        cmd
+    }
+}
+
 fn fakes(w: &World, client: &str) -> Fakes {
     let plugin = FakePlugin::install(w.dir.path());
     install_fake(&plugin.bin_dir, client);
@@ -90,19 +101,17 @@ fn run_timeout_ends_the_client_and_the_grandchild_holding_its_pipes() {
     become_subreaper();
     let w = World::without_sshd();
     let f = fakes(&w, "aws");
-    let mut cmd = w.cmd();
-    cmd.env("PATH", path_with(&f.plugin.bin_dir, &[]))
-        .env("FAKE_GRANDCHILDREN", &f.pids)
-        .args([
-            "run",
-            sample::LINUX_SDK5_FLEET,
-            "--timeout",
-            "2",
-            "--output",
-            "json",
-            "--",
-            "true",
-        ]);
+    let mut cmd = f.cmd(&w);
+    cmd.args([
+        "run",
+        sample::LINUX_SDK5_FLEET,
+        "--timeout",
+        "2",
+        "--output",
+        "json",
+        "--",
+        "true",
+    ]);
     let started = Instant::now();
     let out = run(cmd);
     assert!(
@@ -130,10 +139,8 @@ fn connect_over_ssm_ends_what_the_client_left_behind() {
     become_subreaper();
     let w = World::without_sshd();
     let f = fakes(&w, "aws");
-    let mut cmd = w.cmd();
-    cmd.env("PATH", path_with(&f.plugin.bin_dir, &[]))
-        .env("FAKE_GRANDCHILDREN", &f.pids)
-        .env("FAKE_CLIENT_EXIT", "4")
+    let mut cmd = f.cmd(&w);
+    cmd.env("FAKE_CLIENT_EXIT", "4")
         .args(["connect", sample::LINUX_SDK5_FLEET, sample::LINUX_SDK5_INSTANCE]);
     let out = run(cmd);
     assert_eq!(code(out.status), 4, "the client's code: {}", text(&out.stderr));
@@ -147,16 +154,14 @@ fn cp_signals_pass_to_the_group_and_a_second_one_ends_it() {
     become_subreaper();
     let w = World::without_sshd();
     let f = fakes(&w, "scp");
-    let mut cmd = w.cmd();
-    cmd.env("PATH", path_with(&f.plugin.bin_dir, &[]))
-        .env("FAKE_GRANDCHILDREN", &f.pids)
-        .args([
-            "cp",
-            &format!("{}.{}.gamelift:/etc/hostname", INSTANCE, FLEET),
-            w.dir.path().join("copy").to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = f.cmd(&w);
+    cmd.args([
+        "cp",
+        &format!("{}.{}.gamelift:/etc/hostname", INSTANCE, FLEET),
+        w.dir.path().join("copy").to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     // The fake scp prints `started` once its grandchild runs.
     read_until_line(&mut child, "started");

@@ -21,6 +21,20 @@ fn ssm(w: &World, plugin: &FakePlugin, args: &[&str]) -> Command {
     cmd
 }
 
+/// A call to a stalled endpoint ended in bounded time, exit 69, naming the
+/// operation and the option that bounds it. Returns stderr.
+fn assert_stalled(out: &std::process::Output, started: Instant, op: &str) -> String {
+    let stderr = text(&out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}: {stderr}",
+        started.elapsed()
+    );
+    assert_eq!(code(out.status), 69, "{stderr}");
+    assert!(stderr.contains(op) && stderr.contains("--cli-read-timeout"), "{stderr}");
+    stderr
+}
+
 #[test]
 fn a_stalled_start_session_fails_within_the_read_timeout() {
     let w = World::without_sshd();
@@ -38,17 +52,7 @@ fn a_stalled_start_session_fails_within_the_read_timeout() {
             sample::LINUX_SDK5_INSTANCE,
         ],
     ));
-    let stderr = text(&out.stderr);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}: {stderr}",
-        started.elapsed()
-    );
-    assert_eq!(code(out.status), 69, "{stderr}");
-    assert!(
-        stderr.contains("StartSession") && stderr.contains("--cli-read-timeout"),
-        "{stderr}"
-    );
+    let stderr = assert_stalled(&out, started, "StartSession");
     assert_eq!(
         stderr.trim_end().lines().count(),
         2,
@@ -144,15 +148,5 @@ fn a_stalled_s3_part_fails_the_upload_within_the_read_timeout() {
         ]);
     let started = Instant::now();
     let out = run(cmd);
-    let stderr = text(&out.stderr);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}: {stderr}",
-        started.elapsed()
-    );
-    assert_eq!(code(out.status), 69, "{stderr}");
-    assert!(
-        stderr.contains("UploadPart") && stderr.contains("--cli-read-timeout"),
-        "{stderr}"
-    );
+    assert_stalled(&out, started, "UploadPart");
 }

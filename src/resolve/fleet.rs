@@ -119,13 +119,7 @@ pub async fn describe(gl: &GameLift, fleet_id: &str) -> Result<FleetInfo, Resolv
     let mut found = describe_many(gl, &[fleet_id.to_owned()]).await?;
     match found.pop() {
         Some(info) => Ok(info),
-        None => Err(crate::aws::AwsError::NotFound {
-            service: crate::aws::Service::GameLift,
-            op: "DescribeFleetAttributes",
-            region: gl.region.clone(),
-            message: format!("no fleet {fleet_id}"),
-        }
-        .into()),
+        None => Err(no_fleet(gl, fleet_id)),
     }
 }
 
@@ -230,13 +224,7 @@ pub async fn status(gl: &GameLift, fleet_id: &str) -> Result<String, ResolveErro
     match statuses(gl, &[fleet_id.to_owned()]).await?.remove(fleet_id) {
         Some(status) => Ok(status),
         None if fleet_id.starts_with("containerfleet-") => Ok(String::new()),
-        None => Err(crate::aws::AwsError::NotFound {
-            service: crate::aws::Service::GameLift,
-            op: "DescribeFleetAttributes",
-            region: gl.region.clone(),
-            message: format!("no fleet {fleet_id}"),
-        }
-        .into()),
+        None => Err(no_fleet(gl, fleet_id)),
     }
 }
 
@@ -269,6 +257,18 @@ async fn attributes(gl: &GameLift, fleet_ids: &[String]) -> Result<Vec<FleetAttr
         attributes.extend(out.fleet_attributes.unwrap_or_default());
     }
     Ok(attributes)
+}
+
+/// DescribeFleetAttributes left the fleet out of its answer: it does not
+/// exist in this region.
+fn no_fleet(gl: &GameLift, fleet_id: &str) -> ResolveError {
+    crate::aws::AwsError::NotFound {
+        service: crate::aws::Service::GameLift,
+        op: "DescribeFleetAttributes",
+        region: gl.region.clone(),
+        message: format!("no fleet {fleet_id}"),
+    }
+    .into()
 }
 
 /// The fleet's locations, home region first.
