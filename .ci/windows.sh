@@ -64,16 +64,18 @@ wine() { /usr/lib/wine/wine64 "$@"; }
 
 echo "windows stage: the exe against the emulator"
 cargo build --release -p gamelift-emulator
+# The emulator this stage just built (not one a Linux build left in target/release).
+emulator_bin=$CARGO_TARGET_DIR/release/gamelift-emulator
 # The sample account, with a real RSA key as the Linux instance's secret.
 ssh-keygen -q -t rsa -b 2048 -m PEM -N '' -f "$work/instance-key"
-target/release/gamelift-emulator --print-sample | python3 -c '
+"$emulator_bin" --print-sample | python3 -c '
 import json, sys
 fixture = json.load(sys.stdin)
 for instance in fixture["instances"]:
     if instance["instance_id"] == sys.argv[2]:
         instance["secret"] = open(sys.argv[1]).read()
 json.dump(fixture, open(sys.argv[3], "w"))' "$work/instance-key" i-0123456789abcdef0 "$work/fixture.json"
-target/release/gamelift-emulator --port 0 --fixture "$work/fixture.json" --count-calls "$work/calls" > "$work/emulator.out" &
+"$emulator_bin" --port 0 --fixture "$work/fixture.json" --count-calls "$work/calls" > "$work/emulator.out" &
 emulator_pid=$!
 for _ in $(seq 100); do grep -q '^listening on ' "$work/emulator.out" && break; sleep 0.1; done
 endpoint=$(sed -n 's/^listening on //p' "$work/emulator.out")
